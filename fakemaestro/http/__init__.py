@@ -1,0 +1,1 @@
+"""HTTP layer: the request pipeline, production-shaped bodies and errors."""

@@ -1,0 +1,67 @@
+"""Request bodies parsed as production's Fastify does it, before authentication
+(CONTRACT.md §1.2, §1.7): JSON through JSON.parse (V8 messages on failure),
+text/plain as a string, multipart accepted but unread, anything else 415,
+over 1 MiB 413."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import messages
+from .errors import FrameworkError
+from .js import UNDEFINED
+from .v8json import JSONSyntaxError, parse as v8_parse
+
+BODY_LIMIT = 1_048_576  # Fastify's default bodyLimit
+NO_BODY_METHODS = ("GET", "HEAD")
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def declares_body(headers: dict[str, str]) -> bool:
+    """Fastify treats a request as bodiless without transfer-encoding and with
+    content-length absent or 0."""
+    if "transfer-encoding" in headers:
+        return True
+    return headers.get("content-length", "0") not in ("0", "")
+
+
+def too_large(headers: dict[str, str]) -> bool:
+    length = headers.get("content-length", "")
+    return length.isdigit() and int(length) > BODY_LIMIT
+
+
+def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
+    if method in NO_BODY_METHODS:
+        return UNDEFINED
+    content_type = headers.get("content-type")
+    if content_type is None:
+        if not declares_body(headers):
+            return UNDEFINED
+        raise unsupported("undefined")
+    if len(raw) > BODY_LIMIT:
+        raise FrameworkError(413, messages.BODY_TOO_LARGE, code="FST_ERR_CTP_BODY_TOO_LARGE", close=True)
+    kind = media_type(content_type)
+    if kind == "application/json":
+        return parse_json(raw)
+    if kind == "text/plain":
+        return raw.decode("utf-8", errors="replace")
+    if kind == "multipart/form-data":
+        return UNDEFINED
+    raise unsupported(content_type)
+
+
+def unsupported(content_type: str) -> FrameworkError:
+    return FrameworkError(415, messages.UNSUPPORTED_MEDIA_TYPE.format(content_type=content_type),
+                          code="FST_ERR_CTP_INVALID_MEDIA_TYPE", close=True)
+
+
+def parse_json(raw: bytes) -> Any:
+    # Production's parser: an empty body is {}, anything else goes to JSON.parse.
+    if not raw:
+        return {}
+    try:
+        return v8_parse(raw.decode("utf-8", errors="replace"))
+    except JSONSyntaxError as exc:
+        raise FrameworkError(500, exc.message, close=True) from exc

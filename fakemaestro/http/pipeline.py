@@ -1,0 +1,188 @@
+"""The request pipeline, assembled once, in production's order (CONTRACT.md §1.2):
+
+routing -> CORS (preflight answered here) -> request ids -> body parsing ->
+authentication (401) -> rate limit (429, headers) -> scopes (403) -> handler -> envelope.
+
+Pure ASGI: it is on every request's hot path. Paths under /_fakemaestro/ are the
+admin API and go to the wrapped Starlette application.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from .. import messages
+from ..resources.common import Call, Reply
+from . import bodies, cors, envelope
+from .auth import authenticate
+from .errors import ApiError, FrameworkError, JsThrown, route_not_found
+from .jsjson import dumps_bytes
+from .routing import BadUrl, Router
+from .scopes import require
+from .sse import EventStream
+
+log = logging.getLogger("fakemaestro")
+JSON = (b"content-type", b"application/json; charset=utf-8")
+ADMIN_PREFIX = "/_fakemaestro"
+# Node keeps the first of these when a request repeats them and joins the rest with ", ".
+_SINGLE_VALUE_HEADERS = frozenset({
+    "age", "authorization", "content-length", "content-type", "etag", "expires", "from", "host",
+    "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
+    "proxy-authorization", "referer", "retry-after", "server", "user-agent"})
+
+
+def node_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name_b, value_b in raw:
+        name, value = name_b.decode("latin-1").lower(), value_b.decode("latin-1")
+        if name in headers:
+            if name not in _SINGLE_VALUE_HEADERS:
+                headers[name] += ", " + value
+        else:
+            headers[name] = value
+    return headers
+
+
+def query_params(query_string: str) -> dict[str, Any]:
+    """Like Node's querystring: a repeated key becomes a list of its values."""
+    from urllib.parse import parse_qsl
+    params: dict[str, Any] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        if name in params:
+            current = params[name]
+            params[name] = current + [value] if isinstance(current, list) else [current, value]
+        else:
+            params[name] = value
+    return params
+
+
+class Pipeline:
+    def __init__(self, app, state) -> None:
+        self.app = app  # the Starlette application serving /_fakemaestro/
+        self.state = state
+
+    @property
+    def router(self) -> Router:
+        return self.state.router
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        await Exchange(self.state, scope, receive, send).run()
+
+
+class Exchange:
+    """One request/response as production's hooks would process it."""
+
+    def __init__(self, state, scope, receive, send) -> None:
+        self.state, self.receive, self.send = state, receive, send
+        self.method: str = scope["method"]
+        self.raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        self.raw_url = self.raw_path + ("?" + query if query else "")
+        self.query = query
+        self.headers = node_headers(scope["headers"])
+        self.base_headers: list[tuple[bytes, bytes]] = []
+
+    async def run(self) -> None:
+        try:
+            match = self.state.router.match(self.method, self.raw_path)
+        except BadUrl:
+            await self._framework(FrameworkError(400, messages.BAD_URL.format(path=self.raw_url),
+                                                 code="FST_ERR_BAD_URL"), bad_url=True)
+            return
+        if self.method == "OPTIONS":
+            status, headers, body = cors.preflight(self.headers)
+            await self._respond(status, headers, body)
+            return
+        self.base_headers = cors.cors_headers(self.headers.get("origin")) + self._request_ids()
+        if match is None:
+            await self._unrouted()
+            return
+        operation, params = match
+        try:
+            body = bodies.parse_body(self.method, self.headers, await self._read_body())
+        except FrameworkError as exc:
+            await self._framework(exc)
+            return
+        await self._authorized(operation, params, body)
+
+    def _request_ids(self) -> list[tuple[bytes, bytes]]:
+        trace = self.headers.get("x-trace-id") or str(uuid.uuid4())
+        request = self.headers.get("x-request-id") or str(uuid.uuid4())
+        return [(b"x-trace-id", trace.encode("latin-1")), (b"x-request-id", request.encode("latin-1"))]
+
+    async def _unrouted(self) -> None:
+        if self.raw_path == "/health" and self.method in ("GET", "HEAD"):
+            # production's own root route, outside the v1 API
+            body = {"success": True, "data": {"status": "healthy", "timestamp": envelope.iso(self.state.clock.now_ms())}}
+            await self._json(200, body, [])
+            return
+        await self._json(404, route_not_found(self.method, self.raw_url), [])
+
+    async def _read_body(self) -> bytes:
+        if self.method in bodies.NO_BODY_METHODS:
+            return b""
+        if bodies.too_large(self.headers):
+            raise FrameworkError(413, messages.BODY_TOO_LARGE, code="FST_ERR_CTP_BODY_TOO_LARGE", close=True)
+        chunks, size = [], 0
+        while True:
+            message = await self.receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > bodies.BODY_LIMIT:
+                raise FrameworkError(413, messages.BODY_TOO_LARGE, code="FST_ERR_CTP_BODY_TOO_LARGE", close=True)
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+    async def _authorized(self, operation, params, body) -> None:
+        state = self.state
+        rate_headers: list[tuple[bytes, bytes]] = []
+        try:
+            key = authenticate(state.store, self.headers, state.clock.now_ms())
+            rate_headers = state.limiter.hit(key, state.clock.now_ms())
+            require(key, operation.scopes)
+            call = Call(state, key, params, query_params(self.query), body, self.headers)
+            result = await operation.handler(call)
+        except ApiError as exc:
+            extra = getattr(exc, "rate_headers", None) or rate_headers
+            await self._json(exc.status, envelope.error(exc.code, exc.message, exc.details, state.clock.now_ms()), extra)
+            return
+        except FrameworkError as exc:
+            await self._framework(exc, rate_headers)
+            return
+        except JsThrown as exc:
+            await self._framework(exc.escaped(), rate_headers)
+            return
+        except Exception as exc:  # a fake's bug must still look like production's 500
+            log.exception("unexpected error in %s %s", self.method, self.raw_url)
+            await self._framework(FrameworkError(500, str(exc) or type(exc).__name__), rate_headers)
+            return
+        if isinstance(result, EventStream):
+            await result.run(self.send, self.receive, head_only=self.method == "HEAD")
+            return
+        await self._reply(result, rate_headers)
+
+    async def _reply(self, reply: Reply, rate_headers) -> None:
+        await self._json(reply.status, reply.body, rate_headers)
+
+    async def _framework(self, exc: FrameworkError, rate_headers=(), bad_url: bool = False) -> None:
+        extra = list(rate_headers) + ([(b"connection", b"close")] if exc.close else [])
+        if bad_url:
+            # Fastify's bad-URL answer has its own key order.
+            body = {"error": "Bad Request", "code": exc.code, "message": exc.message, "statusCode": 400}
+            await self._json(400, body, extra)
+            return
+        await self._json(exc.status, exc.body(), extra)
+
+    async def _json(self, status: int, body: dict, extra) -> None:
+        payload = dumps_bytes(body)
+        headers = self.base_headers + list(extra) + [JSON, (b"content-length", str(len(payload)).encode())]
+        await self._respond(status, headers, b"" if self.method == "HEAD" else payload)
+
+    async def _respond(self, status: int, headers, body: bytes) -> None:
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})

@@ -1,0 +1,188 @@
+"""Outgoing webhooks, with production's field set per verb (CONTRACT.md §5.7, §8.3)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from .. import messages
+from ..clock import iso
+from ..http import errors
+from ..http.errors import JsThrown, caught
+from ..http.js import UNDEFINED, prop, truthy
+from ..http.jsjson import dumps, js_value
+from ..http.routing import Operation
+from ..sim import webhook_sender
+from ..store.models import Delivery, Webhook
+from .common import API, Call, Reply, listing, ok
+
+EVENT_TYPES = (
+    "execution.started", "execution.completed", "execution.failed", "execution.cancelled",
+    "thread.message.created", "thread.message.completed", "thread.message.failed",
+    "agent.execution.started", "agent.execution.completed", "agent.execution.failed",
+)
+
+
+def render_item(h: Webhook) -> dict:
+    return {"id": h.id, "name": h.name, "url": h.url, "events": h.events, "is_active": h.is_active,
+            "created_at": iso(h.created_at), "updated_at": iso(h.updated_at)}
+
+
+def render(h: Webhook) -> dict:
+    return {"id": h.id, "name": h.name, "url": h.url, "events": h.events, "headers": h.headers,
+            "is_active": h.is_active, "created_at": iso(h.created_at), "updated_at": iso(h.updated_at)}
+
+
+def render_created(h: Webhook) -> dict:
+    # The only response with the secret; no updated_at.
+    return {"id": h.id, "name": h.name, "url": h.url, "secret": h.secret, "events": h.events,
+            "headers": h.headers, "is_active": h.is_active, "created_at": iso(h.created_at)}
+
+
+def render_updated(h: Webhook) -> dict:
+    return {"id": h.id, "name": h.name, "url": h.url, "events": h.events, "headers": h.headers,
+            "is_active": h.is_active, "updated_at": iso(h.updated_at)}
+
+
+def render_delivery(d: Delivery) -> dict:
+    return {"id": str(d.id), "event_type": d.event_type, "status": d.status, "attempts": d.attempts,
+            "response_status": d.response_status, "error_message": d.error_message,
+            "created_at": iso(d.created_at), "last_attempt_at": iso(d.last_attempt_at)}
+
+
+def valid_url(url: str) -> bool:
+    """Approximates WHATWG `new URL(url)`: any scheme followed by ':' is accepted."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if not parts.scheme or not parts.scheme[0].isalpha():
+        return False
+    if parts.scheme in ("http", "https", "ws", "wss", "ftp") and not parts.netloc:
+        return False
+    return True
+
+
+def hook_or_404(call: Call) -> Webhook:
+    hook = call.store.webhook_in_workspace(call.uuid(), call.key.workspace_id)
+    if hook is None:
+        raise errors.not_found("Webhook", call.params["id"])
+    return hook
+
+
+async def list_webhooks(call: Call) -> Reply:
+    return listing(call, lambda o, n: call.store.list_webhooks(call.key.workspace_id, o, n), render_item)
+
+
+async def get_webhook(call: Call) -> Reply:
+    return ok(call, render(hook_or_404(call)))
+
+
+def _validate_create(body) -> None:
+    name, url, events = prop(body, "name"), prop(body, "url"), prop(body, "events")
+    if not truthy(name) or not isinstance(name, str):
+        raise errors.validation(messages.NAME_REQUIRED)
+    if not truthy(url) or not isinstance(url, str):
+        raise errors.validation(messages.URL_REQUIRED)
+    if not valid_url(url):
+        raise errors.validation(messages.INVALID_URL)
+    if not isinstance(events, list) or not events:
+        raise errors.validation(messages.EVENTS_REQUIRED)
+    invalid = [_js_str(e) for e in events if e not in EVENT_TYPES]
+    if invalid:
+        raise errors.validation(messages.INVALID_EVENTS_CREATE.format(
+            invalid=", ".join(invalid), valid=", ".join(EVENT_TYPES)))
+
+
+def _js_str(value) -> str:
+    if isinstance(value, str):
+        return value
+    return dumps(js_value(value)) if isinstance(value, (int, float, bool)) or value is None else str(value)
+
+
+async def create_webhook(call: Call) -> Reply:
+    _validate_create(call.body)
+    headers = prop(call.body, "headers")
+    now = call.now()
+    with caught("internal_error", messages.CREATE_WEBHOOK_FAILED):
+        name = prop(call.body, "name")
+        if len(name) > 255:
+            raise JsThrown("value too long for type character varying(255)")
+        hook = Webhook(id=call.store.ids.uuid(), user_id=call.key.user_id, workspace_id=call.key.workspace_id,
+                       name=name, url=prop(call.body, "url"), secret=call.store.ids.webhook_secret(),
+                       events=list(prop(call.body, "events")),
+                       headers=js_value(headers) if truthy(headers) else None,
+                       is_active=True, created_at=now, updated_at=now)
+        call.store.add_webhook(hook)
+    return ok(call, render_created(hook), 201)
+
+
+async def update_webhook(call: Call) -> Reply:
+    hook = hook_or_404(call)  # checked before any validation
+    body = call.body
+    url, events = prop(body, "url"), prop(body, "events")
+    if truthy(url) and not (isinstance(url, str) and valid_url(url)):
+        raise errors.validation(messages.INVALID_URL)
+    if truthy(events):
+        if not isinstance(events, list):
+            raise JsThrown("body.events.filter is not a function")  # escapes as a framework 500
+        invalid = [_js_str(e) for e in events if e not in EVENT_TYPES]
+        if invalid:
+            raise errors.validation(messages.INVALID_EVENTS_PATCH.format(invalid=", ".join(invalid)))
+    with caught("internal_error", "Failed to update webhook"):
+        _apply_update(call, hook, body)
+    return ok(call, render_updated(hook))
+
+
+def _apply_update(call: Call, hook: Webhook, body) -> None:
+    changes = {name: prop(body, name) for name in ("name", "url", "events", "headers", "is_active")}
+    changes = {k: v for k, v in changes.items() if v is not UNDEFINED}
+    if not changes:
+        return
+    active = changes.get("is_active", hook.is_active)
+    if not isinstance(active, bool):
+        raise JsThrown(f'invalid input syntax for type boolean: "{_js_str(active)}"')
+    for name, value in changes.items():
+        setattr(hook, name, js_value(value) if name == "headers" else value)
+    hook.updated_at = call.now()
+
+
+async def delete_webhook(call: Call) -> Reply:
+    hook = hook_or_404(call)
+    call.store.delete_webhook(hook, call.now())
+    return ok(call, {"id": hook.id, "deleted": True})
+
+
+async def test_webhook(call: Call) -> Reply:
+    hook = hook_or_404(call)  # inactive webhooks can be tested too
+    now = call.now()
+    test_id = f"test_{now}"
+    payload = {"id": test_id, "event": "test", "created_at": iso(now),
+               "data": {"message": messages.TEST_WEBHOOK_TEXT, "webhook_id": hook.id}}
+    body = dumps(payload).encode("utf-8")
+    headers = {"Content-Type": "application/json",
+               "X-FlowMaestro-Signature": webhook_sender.signature(hook.secret, body),
+               "X-FlowMaestro-Delivery-ID": test_id,
+               **webhook_sender.NODE_FETCH_HEADERS, **{k: str(v) for k, v in (hook.headers or {}).items()}}
+    status, failure = await webhook_sender.post(hook.url, body, headers)
+    if status is None:
+        return ok(call, {"success": False, "error": failure, "message": messages.TEST_NOT_DELIVERED})
+    if 200 <= status < 300:
+        return ok(call, {"success": True, "status_code": status, "message": messages.TEST_DELIVERED})
+    return ok(call, {"success": False, "status_code": status,
+                     "message": messages.TEST_FAILED_STATUS.format(status=status)})
+
+
+async def list_deliveries(call: Call) -> Reply:
+    hook = hook_or_404(call)
+    return listing(call, lambda o, n: call.store.list_deliveries(hook.id, o, n), render_delivery)
+
+
+OPERATIONS = [
+    Operation("GET", f"{API}/webhooks", "listWebhooks", ("webhooks:read",), list_webhooks, trailing_slash=True),
+    Operation("POST", f"{API}/webhooks", "createWebhook", ("webhooks:write",), create_webhook, trailing_slash=True),
+    Operation("GET", f"{API}/webhooks/{{id}}", "getWebhook", ("webhooks:read",), get_webhook),
+    Operation("PATCH", f"{API}/webhooks/{{id}}", "updateWebhook", ("webhooks:write",), update_webhook),
+    Operation("DELETE", f"{API}/webhooks/{{id}}", "deleteWebhook", ("webhooks:write",), delete_webhook),
+    Operation("POST", f"{API}/webhooks/{{id}}/test", "testWebhook", ("webhooks:write",), test_webhook),
+    Operation("GET", f"{API}/webhooks/{{id}}/deliveries", "listWebhookDeliveries", ("webhooks:read",),
+              list_deliveries),
+]

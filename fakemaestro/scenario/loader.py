@@ -1,0 +1,251 @@
+"""Reading a scenario and building the store from it.
+
+A scenario is plain data (YAML or a dict). Everything it leaves out is filled in
+deterministically from its `seed`: ids, API keys, webhook secrets. Times given
+without a zone are UTC, as production's `timestamp` columns are read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..clock import parse_instant
+from ..http.scopes import ALL_SCOPES, BUNDLES
+from ..ids import IdFactory, key_hash
+from ..store import Store
+from ..store.models import (Agent, AgentExecution, ApiKey, Chunk, Delivery, Document, Execution, KnowledgeBase,
+                            Message, Thread, Trigger, User, Webhook, Workflow, WorkingMemory, Workspace)
+
+DEFAULT_EPOCH = "2026-01-01T00:00:00Z"
+TOP_LEVEL = ("seed", "epoch", "clock", "tenants", "data", "name", "description")
+
+
+class ScenarioError(ValueError):
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where, self.message = where, message
+
+
+@dataclass
+class Scenario:
+    """A loaded scenario: its data plus where it came from."""
+    data: dict
+    source: str = "<embedded>"
+
+    @property
+    def seed(self) -> int:
+        return int(self.data.get("seed", 0))
+
+    def frozen_at_ms(self) -> int | None:
+        clock = self.data.get("clock") or {}
+        at = clock.get("frozen_at")
+        return parse_instant(at) if at else None
+
+    def key_names(self) -> dict[str, str]:
+        store = build_store(self)
+        return {k.name: k.raw for k in store.keys.values()}
+
+
+def load_scenario_text(text: str, source: str = "<text>") -> Scenario:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, f"not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ScenarioError(source, "a scenario must be a mapping at the top level")
+    unknown = sorted(set(data) - set(TOP_LEVEL))
+    if unknown:
+        raise ScenarioError(source, f"unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(TOP_LEVEL)}")
+    scenario = Scenario(data, source)
+    build_store(scenario)  # fail now, not on the first request
+    return scenario
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from exc
+    return load_scenario_text(text, str(path))
+
+
+class _Builder:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.ids = IdFactory(scenario.seed)
+        self.store = Store(self.ids)
+        self.epoch = parse_instant(scenario.data.get("epoch", DEFAULT_EPOCH))
+
+    def time(self, value, default: int | None) -> int | None:
+        if value is None:
+            return default
+        return parse_instant(value if not isinstance(value, (int, float)) else _from_ms(value))
+
+    def id(self, item: dict) -> str:
+        return str(item["id"]) if item.get("id") else self.ids.uuid()
+
+
+def _from_ms(ms):
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+def build_store(scenario: Scenario) -> Store:
+    b = _Builder(scenario)
+    tenants = scenario.data.get("tenants") or {}
+    data = scenario.data.get("data") or {}
+    where = scenario.source
+    try:
+        for item in tenants.get("users", []):
+            b.store.add_user(User(b.id(item), item.get("email", ""), item.get("name", "")))
+        for item in tenants.get("workspaces", []):
+            b.store.add_workspace(Workspace(b.id(item), item.get("name", ""), item.get("owner", "")))
+        for i, item in enumerate(tenants.get("api_keys", [])):
+            b.store.add_key(_key(b, item, f"{where}: tenants.api_keys[{i}]"))
+        for item in data.get("workflows", []):
+            b.store.add_workflow(_workflow(b, item))
+        for item in data.get("executions", []):
+            b.store.add_execution(_execution(b, item))
+        for item in data.get("agents", []):
+            b.store.add_agent(_agent(b, item))
+        for item in data.get("threads", []):
+            _thread(b, item)
+        for item in data.get("working_memory", []):
+            b.store.add_memory(_memory(b, item))
+        for item in data.get("triggers", []):
+            b.store.add_trigger(_trigger(b, item))
+        for item in data.get("knowledge_bases", []):
+            _knowledge_base(b, item)
+        for item in data.get("webhooks", []):
+            _webhook(b, item)
+    except ScenarioError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ScenarioError(where, f"invalid data: {exc!r}") from exc
+    return b.store
+
+
+def _key(b: _Builder, item: dict, where: str) -> ApiKey:
+    if "bundle" in item:
+        if item["bundle"] not in BUNDLES:
+            raise ScenarioError(where, f"unknown bundle {item['bundle']!r}; valid bundles: {', '.join(BUNDLES)}")
+        scopes = list(BUNDLES[item["bundle"]])
+    else:
+        scopes = list(item.get("scopes", ALL_SCOPES))
+    unknown = [s for s in scopes if s not in ALL_SCOPES]
+    if unknown:
+        raise ScenarioError(where, f"unknown scope(s) {', '.join(unknown)}; valid scopes: {', '.join(ALL_SCOPES)}")
+    raw = str(item["key"]) if item.get("key") else b.ids.api_key()
+    return ApiKey(id=b.id(item), name=str(item["name"]), raw=raw, key_hash=key_hash(raw), user_id=str(item["user"]),
+                  workspace_id=str(item["workspace"]), scopes=scopes, per_minute=int(item.get("per_minute", 60)),
+                  per_day=int(item.get("per_day", 10000)), expires_at=b.time(item.get("expires_at"), None),
+                  is_active=not item.get("inactive", False) and not item.get("revoked_at"),
+                  revoked_at=b.time(item.get("revoked_at"), None))
+
+
+def _workflow(b: _Builder, item: dict) -> Workflow:
+    created = b.time(item.get("created_at"), b.epoch)
+    return Workflow(id=b.id(item), user_id=str(item["user"]), workspace_id=str(item["workspace"]),
+                    name=item["name"], description=item.get("description"), definition=item.get("definition"),
+                    version=int(item.get("version", 1)), created_at=created,
+                    updated_at=b.time(item.get("updated_at"), created), deleted_at=b.time(item.get("deleted_at"), None),
+                    workflow_type=item.get("workflow_type", "user"))
+
+
+def _execution(b: _Builder, item: dict) -> Execution:
+    return Execution(id=b.id(item), workflow_id=str(item["workflow"]), status=item.get("status", "pending"),
+                     inputs=item.get("inputs"), outputs=item.get("outputs"), error=item.get("error"),
+                     started_at=b.time(item.get("started_at"), None), completed_at=b.time(item.get("completed_at"), None),
+                     created_at=b.time(item.get("created_at"), b.epoch), deleted_at=b.time(item.get("deleted_at"), None))
+
+
+def _agent(b: _Builder, item: dict) -> Agent:
+    created = b.time(item.get("created_at"), b.epoch)
+    return Agent(id=b.id(item), user_id=str(item["user"]), workspace_id=str(item["workspace"]), name=item["name"],
+                 description=item.get("description"), model=item.get("model", "gpt-4o"),
+                 provider=item.get("provider", "openai"), system_prompt=item.get("system_prompt", ""),
+                 temperature=item.get("temperature", 0.7), max_tokens=int(item.get("max_tokens", 4000)),
+                 available_tools=list(item.get("available_tools", [])),
+                 memory_config=item.get("memory_config", {"type": "buffer", "max_messages": 20}),
+                 created_at=created, updated_at=b.time(item.get("updated_at"), created),
+                 deleted_at=b.time(item.get("deleted_at"), None),
+                 reply_latency_ms=int(item.get("reply_latency_ms", 0)), fail_with=item.get("fail_with"))
+
+
+def _thread(b: _Builder, item: dict) -> None:
+    created = b.time(item.get("created_at"), b.epoch)
+    thread = Thread(id=b.id(item), user_id=str(item["user"]), workspace_id=str(item["workspace"]),
+                    agent_id=str(item["agent"]), title=item.get("title"), status=item.get("status", "active"),
+                    created_at=created, updated_at=b.time(item.get("updated_at"), created),
+                    last_message_at=b.time(item.get("last_message_at"), None),
+                    deleted_at=b.time(item.get("deleted_at"), None))
+    b.store.add_thread(thread)
+    for run in item.get("runs", []):
+        b.store.add_agent_execution(AgentExecution(
+            id=b.id(run), agent_id=thread.agent_id, user_id=thread.user_id, thread_id=thread.id,
+            status=run.get("status", "completed"), iterations=int(run.get("iterations", 1)),
+            tool_calls_count=int(run.get("tool_calls_count", 0)), started_at=b.time(run.get("started_at"), created),
+            completed_at=b.time(run.get("completed_at"), None)))
+    for m in item.get("messages", []):
+        b.store.add_message(Message(id=b.id(m), thread_id=thread.id, execution_id=m.get("execution"),
+                                    role=m["role"], content=m.get("content", ""), tool_calls=m.get("tool_calls"),
+                                    created_at=b.time(m.get("created_at"), created), tool_name=m.get("tool_name"),
+                                    tool_call_id=m.get("tool_call_id")))
+
+
+def _memory(b: _Builder, item: dict) -> WorkingMemory:
+    created = b.time(item.get("created_at"), b.epoch)
+    return WorkingMemory(agent_id=str(item["agent"]), user_id=str(item["user"]), working_memory=item["working_memory"],
+                         metadata=item.get("metadata", {}), created_at=created,
+                         updated_at=b.time(item.get("updated_at"), created), thread_id=item.get("thread"))
+
+
+def _trigger(b: _Builder, item: dict) -> Trigger:
+    created = b.time(item.get("created_at"), b.epoch)
+    return Trigger(id=b.id(item), workflow_id=str(item["workflow"]), workspace_id=str(item.get("workspace", "")),
+                   name=item["name"], trigger_type=item.get("trigger_type", "manual"), config=item.get("config", {}),
+                   enabled=bool(item.get("enabled", True)), trigger_count=int(item.get("trigger_count", 0)),
+                   last_triggered_at=b.time(item.get("last_triggered_at"), None), created_at=created,
+                   updated_at=b.time(item.get("updated_at"), created), deleted_at=b.time(item.get("deleted_at"), None))
+
+
+KB_CONFIG = {"embeddingModel": "text-embedding-3-small", "embeddingProvider": "openai",
+             "chunkSize": 1000, "chunkOverlap": 200, "embeddingDimensions": 1536}
+
+
+def _knowledge_base(b: _Builder, item: dict) -> None:
+    created = b.time(item.get("created_at"), b.epoch)
+    kb = KnowledgeBase(id=b.id(item), user_id=str(item["user"]), workspace_id=str(item["workspace"]),
+                       name=item["name"], description=item.get("description"),
+                       config={**KB_CONFIG, **item.get("config", {})}, created_at=created,
+                       updated_at=b.time(item.get("updated_at"), created))
+    b.store.add_knowledge_base(kb)
+    for doc in item.get("documents", []):
+        document = Document(id=b.id(doc), knowledge_base_id=kb.id, name=doc["name"], content=doc.get("content", ""),
+                            created_at=b.time(doc.get("created_at"), created))
+        b.store.add_document(document)
+        for index, chunk in enumerate(doc.get("chunks", [])):
+            b.store.add_chunk(Chunk(id=b.id(chunk), document_id=document.id, knowledge_base_id=kb.id,
+                                    chunk_index=int(chunk.get("index", index)), content=chunk["content"],
+                                    metadata=chunk.get("metadata"), created_at=b.time(chunk.get("created_at"), created)))
+
+
+def _webhook(b: _Builder, item: dict) -> None:
+    created = b.time(item.get("created_at"), b.epoch)
+    hook = Webhook(id=b.id(item), user_id=str(item["user"]), workspace_id=str(item["workspace"]), name=item["name"],
+                   url=item["url"], secret=item.get("secret") or b.ids.webhook_secret(), events=list(item["events"]),
+                   headers=item.get("headers"), is_active=bool(item.get("is_active", True)), created_at=created,
+                   updated_at=b.time(item.get("updated_at"), created), deleted_at=b.time(item.get("deleted_at"), None))
+    b.store.add_webhook(hook)
+    for d in item.get("deliveries", []):
+        at = b.time(d.get("created_at"), created)
+        b.store.add_delivery(Delivery(
+            id=int(d.get("id") or b.store.next_delivery_id), webhook_id=hook.id, event_type=d["event_type"],
+            payload=d.get("payload", {}), status=d.get("status", "success"), attempts=int(d.get("attempts", 1)),
+            max_attempts=int(d.get("max_attempts", 5)), last_attempt_at=b.time(d.get("last_attempt_at"), None),
+            next_retry_at=b.time(d.get("next_retry_at"), None), response_status=d.get("response_status"),
+            response_body=d.get("response_body"), error_message=d.get("error_message"), created_at=at))

@@ -1,0 +1,1 @@
+"""Simulations of what production's engines do: ranking, agent replies, webhook sending."""

@@ -1,0 +1,307 @@
+"""The in-memory backend: collections, indexes and production's data rules.
+
+Handlers translate HTTP to calls here; this module knows nothing of HTTP. Tenant
+filters follow CONTRACT.md §1.9 exactly (some by workspace, some by user).
+"""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+from ..ids import IdFactory, key_hash
+from .index import NewestFirst
+from .models import (Agent, AgentExecution, ApiKey, Chunk, Delivery, Document, Execution,
+                     KnowledgeBase, Message, Thread, Trigger, User, Webhook, Workflow,
+                     WorkingMemory, Workspace)
+
+WORKSPACE_WORKFLOW_CAP = 1000  # production loads "the first 1000 workflows" (§5.2, §5.5)
+
+
+class Store:
+    def __init__(self, ids: IdFactory) -> None:
+        self.ids = ids
+        self._seq = itertools.count(1)
+        self.users: dict[str, User] = {}
+        self.workspaces: dict[str, Workspace] = {}
+        self.keys: dict[str, ApiKey] = {}
+        self.keys_by_hash: dict[str, ApiKey] = {}
+        self.workflows: dict[str, Workflow] = {}
+        self.executions: dict[str, Execution] = {}
+        self.agents: dict[str, Agent] = {}
+        self.threads: dict[str, Thread] = {}
+        self.messages: dict[str, list[Message]] = defaultdict(list)
+        self.agent_executions: dict[str, AgentExecution] = {}
+        self.memory: dict[str, list[WorkingMemory]] = defaultdict(list)
+        self.triggers: dict[str, Trigger] = {}
+        self.knowledge_bases: dict[str, KnowledgeBase] = {}
+        self.documents: dict[str, list[Document]] = defaultdict(list)
+        self.chunks: dict[str, list[Chunk]] = defaultdict(list)
+        self.webhooks: dict[str, Webhook] = {}
+        self.deliveries: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self.delivery_rows: dict[int, Delivery] = {}
+        self.next_delivery_id = 1
+        # indexes
+        self._wf_listed: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._wf_seq: dict[str, int] = {}
+        self._exec_by_wf: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._exec_all = NewestFirst()
+        self._exec_by_status: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._agents_by_ws: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._agent_seq: dict[str, int] = {}
+        self._triggers_by_wf: dict[str, list[str]] = defaultdict(list)
+        self._kb_by_user: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._webhooks_by_ws: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._webhook_seq: dict[str, int] = {}
+
+    def seq(self) -> int:
+        return next(self._seq)
+
+    # ------------------------------------------------------------ tenants
+    def add_user(self, user: User) -> None:
+        self.users[user.id] = user
+
+    def add_workspace(self, ws: Workspace) -> None:
+        self.workspaces[ws.id] = ws
+
+    def add_key(self, key: ApiKey) -> None:
+        self.keys[key.id] = key
+        self.keys_by_hash[key.key_hash] = key
+
+    def key_for(self, raw: str) -> ApiKey | None:
+        return self.keys_by_hash.get(key_hash(raw))
+
+    def key_by_name(self, name: str) -> ApiKey | None:
+        return next((k for k in self.keys.values() if k.name == name), None)
+
+    # ------------------------------------------------------------ workflows
+    def add_workflow(self, wf: Workflow) -> None:
+        self.workflows[wf.id] = wf
+        self._wf_seq[wf.id] = self.seq()
+        if wf.deleted_at is None and wf.workflow_type in ("user", None):
+            self._wf_listed[wf.workspace_id].add(wf.created_at, self._wf_seq[wf.id], wf.id)
+
+    def list_workflows(self, workspace_id: str, offset: int, limit: int) -> tuple[list[Workflow], int]:
+        index = self._wf_listed.get(workspace_id)
+        if index is None:
+            return [], 0
+        return [self.workflows[i] for i in index.page(offset, limit)], len(index)
+
+    def workflow_of_user(self, workflow_id: str, user_id: str) -> Workflow | None:
+        # §1.9: get/execute check the key's *user*, in any workspace.
+        wf = self.workflows.get(workflow_id)
+        if wf is None or wf.deleted_at is not None or wf.user_id != user_id:
+            return None
+        return wf
+
+    def workflow_in_workspace(self, workflow_id: str, workspace_id: str) -> Workflow | None:
+        wf = self.workflows.get(workflow_id)
+        if wf is None or wf.deleted_at is not None or wf.workspace_id != workspace_id:
+            return None
+        return wf
+
+    def workspace_workflow_ids(self, workspace_id: str) -> list[str]:
+        index = self._wf_listed.get(workspace_id)
+        return index.page(0, WORKSPACE_WORKFLOW_CAP) if index else []
+
+    # ------------------------------------------------------------ executions
+    def add_execution(self, ex: Execution) -> None:
+        ex.seq = ex.seq or self.seq()
+        self.executions[ex.id] = ex
+        if ex.deleted_at is None:
+            self._exec_by_wf[ex.workflow_id].add(ex.created_at, ex.seq, ex.id)
+            self._exec_all.add(ex.created_at, ex.seq, ex.id)
+            self._exec_by_status[ex.status].add(ex.created_at, ex.seq, ex.id)
+
+    def create_execution(self, workflow_id: str, inputs, now_ms: int) -> Execution:
+        ex = Execution(id=self.ids.uuid(), workflow_id=workflow_id, status="pending",
+                       inputs=inputs, outputs=None, error=None, started_at=None,
+                       completed_at=None, created_at=now_ms)
+        self.add_execution(ex)
+        return ex
+
+    def set_execution_status(self, ex: Execution, status: str) -> None:
+        if ex.deleted_at is None:
+            self._exec_by_status[ex.status].remove(ex.created_at, ex.seq, ex.id)
+            self._exec_by_status[status].add(ex.created_at, ex.seq, ex.id)
+        ex.status = status
+
+    def execution_of_user(self, execution_id: str, user_id: str) -> Execution | None:
+        # §5.2: the execution's workflow must exist, be live and belong to the key's user.
+        ex = self.executions.get(execution_id)
+        if ex is None or ex.deleted_at is not None:
+            return None
+        return ex if self.workflow_of_user(ex.workflow_id, user_id) else None
+
+    def executions_of_workflow(self, workflow_id: str, offset: int, limit: int) -> tuple[list[Execution], int]:
+        index = self._exec_by_wf.get(workflow_id)
+        if index is None:
+            return [], 0
+        return [self.executions[i] for i in index.page(offset, limit)], len(index)
+
+    def newest_executions(self, limit: int, status: str | None) -> list[Execution]:
+        """All tenants' newest executions, as production's unscoped SQL reads them (§5.2)."""
+        index = self._exec_all if status is None else self._exec_by_status.get(status)
+        return [self.executions[i] for i in index.page(0, limit)] if index else []
+
+    # ------------------------------------------------------------ agents
+    def add_agent(self, agent: Agent) -> None:
+        self.agents[agent.id] = agent
+        self._agent_seq[agent.id] = self.seq()
+        if agent.deleted_at is None:
+            self._agents_by_ws[agent.workspace_id].add(agent.created_at, self._agent_seq[agent.id], agent.id)
+
+    def list_agents(self, workspace_id: str, offset: int, limit: int) -> tuple[list[Agent], int]:
+        index = self._agents_by_ws.get(workspace_id)
+        if index is None:
+            return [], 0
+        return [self.agents[i] for i in index.page(offset, limit)], len(index)
+
+    def agent_in_workspace(self, agent_id: str, workspace_id: str) -> Agent | None:
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.deleted_at is not None or agent.workspace_id != workspace_id:
+            return None
+        return agent
+
+    # ------------------------------------------------------------ memory
+    def add_memory(self, row: WorkingMemory) -> None:
+        row.seq = row.seq or self.seq()
+        self.memory[row.agent_id].append(row)
+
+    def memory_rows(self, agent_id: str) -> list[WorkingMemory]:
+        """All rows of an agent (global and thread-scoped), `updated_at DESC`."""
+        rows = self.memory.get(agent_id, [])
+        return sorted(rows, key=lambda r: (r.updated_at, r.seq), reverse=True)
+
+    def global_memory(self, agent_id: str, user_id: str) -> WorkingMemory | None:
+        return next((r for r in self.memory.get(agent_id, [])
+                     if r.user_id == user_id and r.thread_id is None), None)
+
+    def upsert_memory(self, agent_id: str, user_id: str, text: str, metadata: dict, now_ms: int) -> WorkingMemory:
+        row = self.global_memory(agent_id, user_id)
+        if row is None:
+            row = WorkingMemory(agent_id, user_id, text, metadata, now_ms, now_ms)
+            self.add_memory(row)
+        else:
+            row.working_memory, row.metadata, row.updated_at = text, metadata, now_ms
+        return row
+
+    def delete_memory(self, agent_id: str, user_id: str) -> bool:
+        row = self.global_memory(agent_id, user_id)
+        if row is None:
+            return False
+        self.memory[agent_id].remove(row)
+        return True
+
+    def conversation_messages(self, agent_id: str, user_id: str | None = None) -> list[Message]:
+        """Messages production keeps embeddings of: user and assistant text of the
+        agent's conversations (agent_conversation_embeddings)."""
+        found = []
+        for thread in self.threads.values():
+            if thread.agent_id != agent_id or (user_id is not None and thread.user_id != user_id):
+                continue
+            found.extend(m for m in self.messages.get(thread.id, [])
+                         if m.role in ("user", "assistant") and m.content)
+        return found
+
+    # ------------------------------------------------------------ threads
+    def add_thread(self, thread: Thread) -> None:
+        self.threads[thread.id] = thread
+
+    def thread_in_workspace(self, thread_id: str, workspace_id: str) -> Thread | None:
+        thread = self.threads.get(thread_id)
+        if thread is None or thread.deleted_at is not None or thread.workspace_id != workspace_id:
+            return None
+        return thread
+
+    def add_message(self, message: Message) -> None:
+        message.seq = message.seq or self.seq()
+        rows = self.messages[message.thread_id]
+        rows.append(message)
+        if len(rows) > 1 and (rows[-2].created_at, rows[-2].id) > (message.created_at, message.id):
+            rows.sort(key=lambda m: (m.created_at, m.id))
+
+    def thread_messages(self, thread_id: str, limit: int = 1000) -> list[Message]:
+        return self.messages.get(thread_id, [])[:limit]
+
+    def add_agent_execution(self, run: AgentExecution) -> None:
+        self.agent_executions[run.id] = run
+
+    # ------------------------------------------------------------ triggers
+    def add_trigger(self, trigger: Trigger) -> None:
+        self.triggers[trigger.id] = trigger
+        self._triggers_by_wf[trigger.workflow_id].append(trigger.id)
+
+    def workspace_triggers(self, workspace_id: str) -> list[Trigger]:
+        """Triggers of the workspace's first 1000 listed workflows, then a stable
+        `created_at DESC` sort, as production does it in memory (§5.5)."""
+        found = []
+        for wf_id in self.workspace_workflow_ids(workspace_id):
+            found.extend(self.triggers[t] for t in self._triggers_by_wf.get(wf_id, ())
+                         if self.triggers[t].deleted_at is None)
+        found.sort(key=lambda t: t.created_at, reverse=True)
+        return found
+
+    # ------------------------------------------------------------ knowledge bases
+    def add_knowledge_base(self, kb: KnowledgeBase) -> None:
+        self.knowledge_bases[kb.id] = kb
+        self._kb_by_user[kb.user_id].add(kb.created_at, self.seq(), kb.id)
+
+    def list_knowledge_bases(self, user_id: str, offset: int, limit: int) -> tuple[list[KnowledgeBase], int]:
+        index = self._kb_by_user.get(user_id)
+        if index is None:
+            return [], 0
+        return [self.knowledge_bases[i] for i in index.page(offset, limit)], len(index)
+
+    def knowledge_base_of_user(self, kb_id: str, user_id: str) -> KnowledgeBase | None:
+        kb = self.knowledge_bases.get(kb_id)
+        return kb if kb is not None and kb.user_id == user_id else None
+
+    def add_document(self, doc: Document) -> None:
+        self.documents[doc.knowledge_base_id].append(doc)
+
+    def add_chunk(self, chunk: Chunk) -> None:
+        self.chunks[chunk.knowledge_base_id].append(chunk)
+
+    def kb_stats(self, kb_id: str) -> tuple[int, int]:
+        """(document_count, chunk_count) with production's join inflation (§5.6):
+        chunks are counted once per document of the knowledge base."""
+        docs = len(self.documents.get(kb_id, ()))
+        chunks = len(self.chunks.get(kb_id, ()))
+        return docs, chunks * max(1, docs)
+
+    def document(self, kb_id: str, doc_id: str) -> Document | None:
+        return next((d for d in self.documents.get(kb_id, ()) if d.id == doc_id), None)
+
+    # ------------------------------------------------------------ webhooks
+    def add_webhook(self, hook: Webhook) -> None:
+        self.webhooks[hook.id] = hook
+        self._webhook_seq[hook.id] = self.seq()
+        if hook.deleted_at is None:
+            self._webhooks_by_ws[hook.workspace_id].add(hook.created_at, self._webhook_seq[hook.id], hook.id)
+
+    def list_webhooks(self, workspace_id: str, offset: int, limit: int) -> tuple[list[Webhook], int]:
+        index = self._webhooks_by_ws.get(workspace_id)
+        if index is None:
+            return [], 0
+        return [self.webhooks[i] for i in index.page(offset, limit)], len(index)
+
+    def webhook_in_workspace(self, hook_id: str, workspace_id: str) -> Webhook | None:
+        hook = self.webhooks.get(hook_id)
+        if hook is None or hook.deleted_at is not None or hook.workspace_id != workspace_id:
+            return None
+        return hook
+
+    def delete_webhook(self, hook: Webhook, now_ms: int) -> None:
+        self._webhooks_by_ws[hook.workspace_id].remove(hook.created_at, self._webhook_seq[hook.id], hook.id)
+        hook.deleted_at, hook.is_active = now_ms, False
+
+    def add_delivery(self, delivery: Delivery) -> None:
+        self.delivery_rows[delivery.id] = delivery
+        self.deliveries[delivery.webhook_id].add(delivery.created_at, delivery.id, str(delivery.id))
+        self.next_delivery_id = max(self.next_delivery_id, delivery.id + 1)
+
+    def list_deliveries(self, hook_id: str, offset: int, limit: int) -> tuple[list[Delivery], int]:
+        index = self.deliveries.get(hook_id)
+        if index is None:
+            return [], 0
+        return [self.delivery_rows[int(i)] for i in index.page(offset, limit)], len(index)

@@ -1,0 +1,4 @@
+"""Helpers for testing client code against FakeMaestro."""
+from .server import RunningServer, serve_in_thread
+
+__all__ = ["RunningServer", "serve_in_thread"]

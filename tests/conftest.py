@@ -1,0 +1,69 @@
+"""Shared fixtures: apps built from scenarios, wrapped so every response is checked
+against openapi.yaml; in-process clients; real servers on 127.0.0.1."""
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from fakemaestro.app import create_app
+from fakemaestro.clock import Clock
+from fakemaestro.scenario import load_scenario_file
+from fakemaestro.scenario.defaults import default_scenario
+from fakemaestro.testing import serve_in_thread
+
+from . import spec
+from .recordings import SCENARIO as RECORDINGS_SCENARIO
+
+
+def make_app(scenario=None, clock: Clock | None = None, **kwargs):
+    """A FakeMaestro app (default scenario unless given) wrapped in the spec checker."""
+    return spec.SpecCheckingApp(create_app(scenario or default_scenario(), clock=clock, **kwargs))
+
+
+def keys_of(app) -> dict[str, str]:
+    return {k.name: k.raw for k in app.state.fake.store.keys.values()}
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_spec():
+    start = len(spec.VIOLATIONS)
+    yield
+    new = spec.VIOLATIONS[start:]
+    del spec.VIOLATIONS[start:]
+    assert not new, "responses that contradict openapi.yaml:\n" + "\n".join(new)
+
+
+@pytest.fixture
+def app():
+    return make_app()
+
+
+@pytest.fixture
+def keys(app) -> dict[str, str]:
+    return keys_of(app)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+@pytest.fixture
+def recordings_app():
+    """The production-recordings state with a clock frozen at the recording day."""
+    clock = Clock(frozen_at_ms=1795872774000)  # 2026-11-28T13:32:54Z, when the recordings were made
+    return make_app(load_scenario_file(RECORDINGS_SCENARIO), clock=clock)
+
+
+@pytest.fixture
+def recordings_client(recordings_app):
+    with TestClient(recordings_app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real hypercorn server on 127.0.0.1 with the default scenario (shared by a module)."""
+    with serve_in_thread(make_app()) as running:
+        yield running

@@ -1,0 +1,37 @@
+"""The app's routes and openapi.yaml's operations are the same set, with the same scopes."""
+from fakemaestro.http.routing import Router
+from fakemaestro.resources import operations
+
+from . import spec
+
+
+def test_routes_and_documented_operations_are_the_same_set():
+    doc = spec.document()
+    documented = {(m.upper(), path, op["operationId"], tuple(op["x-required-scopes"]))
+                  for path, item in doc["paths"].items() for m, op in item.items()
+                  if m in ("get", "post", "put", "patch", "delete")}
+    served = {(op.method, op.path, op.operation_id, op.scopes) for op in operations()}
+    assert served == documented
+
+
+def test_static_segments_beat_parameters_per_method():
+    router = Router(operations())
+    assert router.match("GET", "/api/v1/agents/x/memory/stats")[0].operation_id == "getAgentMemoryStats"
+    op, params = router.match("GET", "/api/v1/agents/x/memory/search")
+    assert op.operation_id == "getAgentMemory" and params == {"agentId": "x", "userId": "search"}
+    assert router.match("PUT", "/api/v1/agents/x/memory/stats")[1] == {"agentId": "x", "userId": "stats"}
+    assert router.match("GET", "/api/v1/agents/x/threads") is None
+    assert router.match("GET", "/api/v1/workflows/")[0].operation_id == "listWorkflows"
+    assert router.match("GET", "/api/v1/workflows/x/") is None
+    assert router.match("GET", "/api/v1/workflows/" + "a" * 101) is None
+    assert router.match("GET", "/api/v1/workflows/" + "a" * 100) is not None
+    assert router.match("HEAD", "/api/v1/workflows")[0].operation_id == "listWorkflows"
+
+
+def test_the_spec_checker_catches_a_wrong_body(client, keys):
+    # The checker itself must fail on drift: a body missing a required field.
+    from fakemaestro.resources.workflows import OPERATIONS
+    op = OPERATIONS[0]
+    bad = b'{"data":[{"id":"x"}],"pagination":{},"meta":{}}'
+    assert spec.check(op, "GET", 200, "application/json; charset=utf-8", bad)
+    assert spec.check(op, "GET", 299, "application/json", b"{}")
