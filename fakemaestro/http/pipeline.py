@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from .. import messages
 from ..resources.common import Call, Reply
@@ -46,7 +47,6 @@ def node_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 def query_params(query_string: str) -> dict[str, Any]:
     """Like Node's querystring: a repeated key becomes a list of its values."""
-    from urllib.parse import parse_qsl
     params: dict[str, Any] = {}
     for name, value in parse_qsl(query_string, keep_blank_values=True):
         if name in params:
@@ -172,9 +172,12 @@ class Exchange:
     async def _framework(self, exc: FrameworkError, rate_headers=(), bad_url: bool = False) -> None:
         extra = list(rate_headers) + ([(b"connection", b"close")] if exc.close else [])
         if bad_url:
-            # Fastify's bad-URL answer has its own key order.
-            body = {"error": "Bad Request", "code": exc.code, "message": exc.message, "statusCode": 400}
-            await self._json(400, body, extra)
+            # Fastify answers a bad URL before any hook runs, with a raw writeHead:
+            # its own key order, no charset, no CORS or request-id headers.
+            payload = dumps_bytes({"error": "Bad Request", "code": exc.code, "message": exc.message,
+                                   "statusCode": 400})
+            await self._respond(400, [(b"content-type", b"application/json"),
+                                      (b"content-length", str(len(payload)).encode())], payload)
             return
         await self._json(exc.status, exc.body(), extra)
 
