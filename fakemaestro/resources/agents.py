@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from ..clock import iso
-from ..http import errors
 from ..http.routing import Operation
 from ..store.models import Agent, Thread
-from .common import API, Call, Reply, listing, ok
+from .common import API, Call, Reply, found, listing, ok
 
 TOOL_FIELDS = ("id", "name", "description", "type")
 
@@ -25,10 +24,7 @@ def render(agent: Agent) -> dict:
 
 
 def agent_or_404(call: Call, param: str = "id") -> Agent:
-    agent = call.store.agent_in_workspace(call.uuid(param), call.key.workspace_id)
-    if agent is None:
-        raise errors.not_found("Agent", call.params[param])
-    return agent
+    return found(call, call.store.agent_in_workspace(call.uuid(param), call.key.workspace_id), "Agent", param)
 
 
 async def list_agents(call: Call) -> Reply:

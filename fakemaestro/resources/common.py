@@ -1,11 +1,11 @@
 """What every resource module shares: the call context and reply helpers."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..clock import Clock
-from ..http import envelope
+from ..http import envelope, errors
 from ..http.pagination import parse_pagination
 from ..store import Store
 from ..store.models import ApiKey
@@ -41,6 +41,13 @@ class Call:
 
     def pagination(self) -> tuple[int, int, int]:
         return parse_pagination(self.query)
+
+
+def found(call: Call, record, resource: str, param: str = "id"):
+    """The record, or production's 404 naming the id exactly as the client sent it."""
+    if record is None:
+        raise errors.not_found(resource, call.params[param])
+    return record
 
 
 @dataclass(slots=True)

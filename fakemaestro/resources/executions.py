@@ -12,7 +12,7 @@ from ..http.sse import EventStream
 from ..http.v8json import JSONSyntaxError, parse as v8_parse
 from ..store.models import Execution
 from ..store.pguuid import pg_uuid
-from .common import API, Call, Reply, ok, page
+from .common import API, Call, Reply, found, ok, page
 
 CANCELLABLE = ("pending", "running")
 FINISHED = ("completed", "failed", "cancelled")
@@ -82,10 +82,7 @@ def _list_for_workspace(call: Call, status, offset: int, per_page: int):
 
 
 def _owned(call: Call) -> Execution:
-    ex = call.store.execution_of_user(call.uuid(), call.key.user_id)
-    if ex is None:
-        raise errors.not_found("Execution", call.params["id"])
-    return ex
+    return found(call, call.store.execution_of_user(call.uuid(), call.key.user_id), "Execution")
 
 
 async def get_execution(call: Call) -> Reply:

@@ -12,7 +12,7 @@ from ..http.jsjson import js_value
 from ..http.routing import Operation
 from ..sim.relevance import cosine
 from ..store.models import KnowledgeBase
-from .common import API, Call, Reply, listing, ok
+from .common import API, Call, Reply, found, listing, ok
 
 MAX_TOP_K = 20
 
@@ -32,10 +32,7 @@ def render(call: Call, kb: KnowledgeBase) -> dict:
 
 
 def kb_or_404(call: Call) -> KnowledgeBase:
-    kb = call.store.knowledge_base_of_user(call.uuid(), call.key.user_id)
-    if kb is None:
-        raise errors.not_found("Knowledge Base", call.params["id"])
-    return kb
+    return found(call, call.store.knowledge_base_of_user(call.uuid(), call.key.user_id), "Knowledge Base")
 
 
 async def list_kbs(call: Call) -> Reply:

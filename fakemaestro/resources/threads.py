@@ -13,7 +13,7 @@ from ..http.jsjson import js_value
 from ..http.routing import Operation
 from ..sim import agents as simulated
 from ..store.models import AgentExecution, Message, Thread
-from .common import API, Call, Reply, ok
+from .common import API, Call, Reply, found, ok
 
 MAX_WAIT_MS = 120_000
 POLL_MS = 500  # production polls the agent run every 500 ms
@@ -31,10 +31,7 @@ def render_message(m: Message) -> dict:
 
 
 def thread_or_404(call: Call) -> Thread:
-    thread = call.store.thread_in_workspace(call.uuid(), call.key.workspace_id)
-    if thread is None:
-        raise errors.not_found("Thread", call.params["id"])
-    return thread
+    return found(call, call.store.thread_in_workspace(call.uuid(), call.key.workspace_id), "Thread")
 
 
 async def get_thread(call: Call) -> Reply:

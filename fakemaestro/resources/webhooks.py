@@ -12,7 +12,7 @@ from ..http.jsjson import dumps, js_value
 from ..http.routing import Operation
 from ..sim import webhook_sender
 from ..store.models import Delivery, Webhook
-from .common import API, Call, Reply, listing, ok
+from .common import API, Call, Reply, found, listing, ok
 
 EVENT_TYPES = (
     "execution.started", "execution.completed", "execution.failed", "execution.cancelled",
@@ -62,10 +62,7 @@ def valid_url(url: str) -> bool:
 
 
 def hook_or_404(call: Call) -> Webhook:
-    hook = call.store.webhook_in_workspace(call.uuid(), call.key.workspace_id)
-    if hook is None:
-        raise errors.not_found("Webhook", call.params["id"])
-    return hook
+    return found(call, call.store.webhook_in_workspace(call.uuid(), call.key.workspace_id), "Webhook")
 
 
 async def list_webhooks(call: Call) -> Reply:

@@ -11,7 +11,7 @@ from ..http.js import or_default, prop, truthy
 from ..http.jsjson import js_value
 from ..http.routing import Operation
 from ..store.models import Workflow
-from .common import API, Call, Reply, listing, ok
+from .common import API, Call, Reply, found, listing, ok
 from .executions import parsed_inputs
 
 
@@ -95,17 +95,12 @@ async def list_workflows(call: Call) -> Reply:
 
 
 async def get_workflow(call: Call) -> Reply:
-    wf = call.store.workflow_of_user(call.uuid(), call.key.user_id)
-    if wf is None:
-        raise errors.not_found("Workflow", call.params["id"])
-    return ok(call, render(wf))
+    return ok(call, render(found(call, call.store.workflow_of_user(call.uuid(), call.key.user_id), "Workflow")))
 
 
 async def execute_workflow(call: Call) -> Reply:
     with caught("execution_failed", messages.WORKFLOW_EXECUTION_FAILED):
-        wf = call.store.workflow_of_user(call.uuid(), call.key.user_id)
-        if wf is None:
-            raise errors.not_found("Workflow", call.params["id"])
+        wf = found(call, call.store.workflow_of_user(call.uuid(), call.key.user_id), "Workflow")
         if not truthy(wf.definition):
             raise errors.validation(messages.WORKFLOW_NO_DEFINITION)
         problems = validation_errors(wf.definition)

@@ -56,6 +56,13 @@ class Store:
     def seq(self) -> int:
         return next(self._seq)
 
+    @staticmethod
+    def _page(index: NewestFirst | None, table: dict, offset: int, limit: int) -> tuple[list, int]:
+        """A newest-first page of `table` rows and the index's total."""
+        if index is None:
+            return [], 0
+        return [table[i] for i in index.page(offset, limit)], len(index)
+
     # ------------------------------------------------------------ tenants
     def add_user(self, user: User) -> None:
         self.users[user.id] = user
@@ -81,10 +88,7 @@ class Store:
             self._wf_listed[wf.workspace_id].add(wf.created_at, self._wf_seq[wf.id], wf.id)
 
     def list_workflows(self, workspace_id: str, offset: int, limit: int) -> tuple[list[Workflow], int]:
-        index = self._wf_listed.get(workspace_id)
-        if index is None:
-            return [], 0
-        return [self.workflows[i] for i in index.page(offset, limit)], len(index)
+        return self._page(self._wf_listed.get(workspace_id), self.workflows, offset, limit)
 
     def workflow_of_user(self, workflow_id: str, user_id: str) -> Workflow | None:
         # §1.9: get/execute check the key's *user*, in any workspace.
@@ -133,10 +137,7 @@ class Store:
         return ex if self.workflow_of_user(ex.workflow_id, user_id) else None
 
     def executions_of_workflow(self, workflow_id: str, offset: int, limit: int) -> tuple[list[Execution], int]:
-        index = self._exec_by_wf.get(workflow_id)
-        if index is None:
-            return [], 0
-        return [self.executions[i] for i in index.page(offset, limit)], len(index)
+        return self._page(self._exec_by_wf.get(workflow_id), self.executions, offset, limit)
 
     def newest_executions(self, limit: int, status: str | None) -> list[Execution]:
         """All tenants' newest executions, as production's unscoped SQL reads them (§5.2)."""
@@ -151,10 +152,7 @@ class Store:
             self._agents_by_ws[agent.workspace_id].add(agent.created_at, self._agent_seq[agent.id], agent.id)
 
     def list_agents(self, workspace_id: str, offset: int, limit: int) -> tuple[list[Agent], int]:
-        index = self._agents_by_ws.get(workspace_id)
-        if index is None:
-            return [], 0
-        return [self.agents[i] for i in index.page(offset, limit)], len(index)
+        return self._page(self._agents_by_ws.get(workspace_id), self.agents, offset, limit)
 
     def agent_in_workspace(self, agent_id: str, workspace_id: str) -> Agent | None:
         agent = self.agents.get(agent_id)
@@ -247,10 +245,7 @@ class Store:
         self._kb_by_user[kb.user_id].add(kb.created_at, self.seq(), kb.id)
 
     def list_knowledge_bases(self, user_id: str, offset: int, limit: int) -> tuple[list[KnowledgeBase], int]:
-        index = self._kb_by_user.get(user_id)
-        if index is None:
-            return [], 0
-        return [self.knowledge_bases[i] for i in index.page(offset, limit)], len(index)
+        return self._page(self._kb_by_user.get(user_id), self.knowledge_bases, offset, limit)
 
     def knowledge_base_of_user(self, kb_id: str, user_id: str) -> KnowledgeBase | None:
         kb = self.knowledge_bases.get(kb_id)
@@ -280,10 +275,7 @@ class Store:
             self._webhooks_by_ws[hook.workspace_id].add(hook.created_at, self._webhook_seq[hook.id], hook.id)
 
     def list_webhooks(self, workspace_id: str, offset: int, limit: int) -> tuple[list[Webhook], int]:
-        index = self._webhooks_by_ws.get(workspace_id)
-        if index is None:
-            return [], 0
-        return [self.webhooks[i] for i in index.page(offset, limit)], len(index)
+        return self._page(self._webhooks_by_ws.get(workspace_id), self.webhooks, offset, limit)
 
     def webhook_in_workspace(self, hook_id: str, workspace_id: str) -> Webhook | None:
         hook = self.webhooks.get(hook_id)
