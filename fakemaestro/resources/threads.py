@@ -93,7 +93,9 @@ def _polled(latency_ms: int) -> int:
 
 
 def _start_run(call: Call, thread: Thread, content: str) -> AgentExecution:
-    now = call.now()
+    # A conversation's messages never share or go back in time, even on a frozen clock.
+    history = call.store.thread_messages(thread.id)
+    now = max(call.now(), history[-1].created_at + 1) if history else call.now()
     run = AgentExecution(id=call.store.ids.uuid(), agent_id=thread.agent_id, user_id=call.key.user_id,
                          thread_id=thread.id, status="running", iterations=0, tool_calls_count=0,
                          started_at=now, completed_at=None)
@@ -104,13 +106,14 @@ def _start_run(call: Call, thread: Thread, content: str) -> AgentExecution:
 
 
 def _finish_run(call: Call, thread: Thread, run: AgentExecution, outcome) -> Message:
-    now = call.now()
+    # The reply is written when the run ends: never before the question, even on a frozen clock.
+    now = max(call.now(), run.started_at + max(1, outcome.latency_ms))
     reply = Message(id=call.store.ids.uuid(), thread_id=thread.id, execution_id=run.id, role="assistant",
                     content=outcome.reply, tool_calls=None, created_at=now)
     call.store.add_message(reply)
     run.status, run.completed_at = "completed", now
     run.iterations, run.tool_calls_count = outcome.iterations, outcome.tool_calls
-    thread.last_message_at = now
+    thread.last_message_at = call.now()
     return reply
 
 

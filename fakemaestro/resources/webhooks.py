@@ -1,7 +1,7 @@
 """Outgoing webhooks, with production's field set per verb (CONTRACT.md §5.7, §8.3)."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import ada_url
 
 from .. import messages
 from ..clock import iso
@@ -11,6 +11,7 @@ from ..http.js import UNDEFINED, prop, truthy
 from ..http.jsjson import dumps, js_value
 from ..http.routing import Operation
 from ..sim import webhook_sender
+from ..store import pgtypes
 from ..store.models import Delivery, Webhook
 from .common import API, Call, Reply, found, listing, ok
 
@@ -48,17 +49,9 @@ def render_delivery(d: Delivery) -> dict:
             "created_at": iso(d.created_at), "last_attempt_at": iso(d.last_attempt_at)}
 
 
-def valid_url(url: str) -> bool:
-    """Approximates WHATWG `new URL(url)`: any scheme followed by ':' is accepted."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return False
-    if not parts.scheme or not parts.scheme[0].isalpha():
-        return False
-    if parts.scheme in ("http", "https", "ws", "wss", "ftp") and not parts.netloc:
-        return False
-    return True
+def valid_url(url) -> bool:
+    """`new URL(url)` succeeds: ada is the WHATWG URL parser Node itself uses."""
+    return ada_url.check_url(js_string(url))
 
 
 def hook_or_404(call: Call) -> Webhook:
@@ -83,16 +76,29 @@ def _validate_create(body) -> None:
         raise errors.validation(messages.INVALID_URL)
     if not isinstance(events, list) or not events:
         raise errors.validation(messages.EVENTS_REQUIRED)
-    invalid = [_js_str(e) for e in events if e not in EVENT_TYPES]
+    invalid = _invalid_events(events)
     if invalid:
         raise errors.validation(messages.INVALID_EVENTS_CREATE.format(
             invalid=", ".join(invalid), valid=", ".join(EVENT_TYPES)))
 
 
-def _js_str(value) -> str:
+def js_string(value) -> str:
+    """String(value) / Array.prototype.join's view of a JSON value."""
+    if value is None:
+        return ""  # join writes null (and undefined) as empty; String(null) is only used for strings here
     if isinstance(value, str):
         return value
-    return dumps(js_value(value)) if isinstance(value, (int, float, bool)) or value is None else str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return dumps(js_value(value))
+    if isinstance(value, list):
+        return ",".join(js_string(v) for v in value)
+    return "[object Object]"
+
+
+def _invalid_events(events: list) -> list[str]:
+    return [js_string(e) for e in events if e not in EVENT_TYPES]
 
 
 async def create_webhook(call: Call) -> Reply:
@@ -100,12 +106,11 @@ async def create_webhook(call: Call) -> Reply:
     headers = prop(call.body, "headers")
     now = call.now()
     with caught("internal_error", messages.CREATE_WEBHOOK_FAILED):
-        name = prop(call.body, "name")
-        if len(name) > 255:
-            raise JsThrown("value too long for type character varying(255)")
+        name = pgtypes.varchar(prop(call.body, "name"), 255)
+        url = pgtypes.varchar(prop(call.body, "url"), 2048)
         hook = Webhook(id=call.store.ids.uuid(), user_id=call.key.user_id, workspace_id=call.key.workspace_id,
-                       name=name, url=prop(call.body, "url"), secret=call.store.ids.webhook_secret(),
-                       events=list(prop(call.body, "events")),
+                       name=name, url=url, secret=call.store.ids.webhook_secret(),
+                       events=pgtypes.text_array(prop(call.body, "events")),
                        headers=js_value(headers) if truthy(headers) else None,
                        is_active=True, created_at=now, updated_at=now)
         call.store.add_webhook(hook)
@@ -116,12 +121,12 @@ async def update_webhook(call: Call) -> Reply:
     hook = hook_or_404(call)  # checked before any validation
     body = call.body
     url, events = prop(body, "url"), prop(body, "events")
-    if truthy(url) and not (isinstance(url, str) and valid_url(url)):
+    if truthy(url) and not valid_url(url):
         raise errors.validation(messages.INVALID_URL)
     if truthy(events):
         if not isinstance(events, list):
             raise JsThrown("body.events.filter is not a function")  # escapes as a framework 500
-        invalid = [_js_str(e) for e in events if e not in EVENT_TYPES]
+        invalid = _invalid_events(events)
         if invalid:
             raise errors.validation(messages.INVALID_EVENTS_PATCH.format(invalid=", ".join(invalid)))
     with caught("internal_error", "Failed to update webhook"):
@@ -129,16 +134,29 @@ async def update_webhook(call: Call) -> Reply:
     return ok(call, render_updated(hook))
 
 
+COLUMNS = {  # column -> how Postgres takes the value production passes
+    "name": lambda v: pgtypes.varchar(v, 255),
+    "url": lambda v: pgtypes.varchar(v, 2048),
+    "events": pgtypes.text_array,
+    "headers": js_value,
+    "is_active": pgtypes.boolean,
+}
+NOT_NULL = ("name", "url", "events", "is_active")
+
+
 def _apply_update(call: Call, hook: Webhook, body) -> None:
-    changes = {name: prop(body, name) for name in ("name", "url", "events", "headers", "is_active")}
+    """Only keys present in the body are written; a value Postgres refuses fails the
+    whole update (500 internal_error with its message), nothing changes."""
+    changes = {name: prop(body, name) for name in COLUMNS}
     changes = {k: v for k, v in changes.items() if v is not UNDEFINED}
     if not changes:
-        return
-    active = changes.get("is_active", hook.is_active)
-    if not isinstance(active, bool):
-        raise JsThrown(f'invalid input syntax for type boolean: "{_js_str(active)}"')
-    for name, value in changes.items():
-        setattr(hook, name, js_value(value) if name == "headers" else value)
+        return  # production returns the webhook unchanged
+    stored = {name: None if value is None else COLUMNS[name](value) for name, value in changes.items()}
+    for name in NOT_NULL:
+        if name in stored:
+            pgtypes.not_null(stored[name], name, pgtypes.TABLE_WEBHOOKS)
+    for name, value in stored.items():
+        setattr(hook, name, value)
     hook.updated_at = call.now()
 
 
@@ -155,10 +173,11 @@ async def test_webhook(call: Call) -> Reply:
     payload = {"id": test_id, "event": "test", "created_at": iso(now),
                "data": {"message": messages.TEST_WEBHOOK_TEXT, "webhook_id": hook.id}}
     body = dumps(payload).encode("utf-8")
-    headers = {"Content-Type": "application/json",
-               "X-FlowMaestro-Signature": webhook_sender.signature(hook.secret, body),
-               "X-FlowMaestro-Delivery-ID": test_id,
-               **webhook_sender.NODE_FETCH_HEADERS, **{k: str(v) for k, v in (hook.headers or {}).items()}}
+    headers = webhook_sender.merged_headers(
+        {"Content-Type": "application/json",
+         "X-FlowMaestro-Signature": webhook_sender.signature(hook.secret, body),
+         "X-FlowMaestro-Delivery-ID": test_id},
+        hook.headers)
     status, failure = await webhook_sender.post(hook.url, body, headers)
     if status is None:
         return ok(call, {"success": False, "error": failure, "message": messages.TEST_NOT_DELIVERED})

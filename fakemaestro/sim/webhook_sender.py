@@ -14,6 +14,19 @@ NODE_FETCH_HEADERS = {"accept": "*/*", "accept-language": "*", "sec-fetch-mode":
                       "user-agent": "node", "accept-encoding": "gzip, deflate"}
 
 
+def merged_headers(own: dict[str, str], custom) -> dict[str, str]:
+    """Fetch's view of a plain headers object: names are case-insensitive, later
+    entries replace earlier ones, and undici's defaults fill what is left."""
+    merged: dict[str, tuple[str, str]] = {}
+    for name, value in own.items():
+        merged[name.lower()] = (name, value)
+    for name, value in (custom or {}).items() if isinstance(custom, dict) else ():
+        merged[name.lower()] = (name, value if isinstance(value, str) else str(value))
+    for name, value in NODE_FETCH_HEADERS.items():
+        merged.setdefault(name, (name, value))
+    return dict(merged.values())
+
+
 def signature(secret: str, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
