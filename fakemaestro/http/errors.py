@@ -37,6 +37,14 @@ def internal(message: str) -> ApiError:
     return ApiError(500, "internal_error", message)
 
 
+# Node's http.STATUS_CODES where Python's phrase differs.
+NODE_REASONS = {413: "Payload Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable"}
+
+
+def reason(status: int) -> str:
+    return NODE_REASONS.get(status) or HTTPStatus(status).phrase
+
+
 class FrameworkError(Exception):
     """Fastify's default error serialisation; key order as Fastify writes it."""
 
@@ -49,7 +57,7 @@ class FrameworkError(Exception):
         body: dict[str, Any] = {"statusCode": self.status}
         if self.code is not None:
             body["code"] = self.code
-        body["error"] = HTTPStatus(self.status).phrase
+        body["error"] = reason(self.status)
         body["message"] = self.message
         return body
 

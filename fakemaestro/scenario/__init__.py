@@ -1,4 +1,6 @@
-"""Scenarios: the YAML that says what the fake holds (tenants, keys, data)."""
-from .loader import Scenario, ScenarioError, build_store, load_scenario_file, load_scenario_text
+"""Scenarios: the YAML that says what the fake holds (tenants, keys, data, faults)."""
+from .loader import (Scenario, build_store, load_scenario_file, load_scenario_files, load_scenario_text)
+from .validate import Problem, ScenarioError
 
-__all__ = ["Scenario", "ScenarioError", "build_store", "load_scenario_file", "load_scenario_text"]
+__all__ = ["Problem", "Scenario", "ScenarioError", "build_store", "load_scenario_file", "load_scenario_files",
+           "load_scenario_text"]

@@ -13,24 +13,20 @@ import yaml
 
 from ..clock import parse_instant
 from ..http.scopes import ALL_SCOPES, BUNDLES
+from .marked import MarkedDict, load_marked
+from .merge import merge
+from .validate import Problem, ScenarioError, schema_problems, semantic_problems
 from ..ids import IdFactory, key_hash
 from ..store import Store
 from ..store.models import (Agent, AgentExecution, ApiKey, Chunk, Delivery, Document, Execution, KnowledgeBase,
                             Message, Thread, Trigger, User, Webhook, Workflow, WorkingMemory, Workspace)
 
 DEFAULT_EPOCH = "2026-01-01T00:00:00Z"
-TOP_LEVEL = ("seed", "epoch", "clock", "tenants", "data", "name", "description")
-
-
-class ScenarioError(ValueError):
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where, self.message = where, message
 
 
 @dataclass
 class Scenario:
-    """A loaded scenario: its data plus where it came from."""
+    """A loaded, validated scenario: its data plus where it came from."""
     data: dict
     source: str = "<embedded>"
 
@@ -39,37 +35,79 @@ class Scenario:
         return int(self.data.get("seed", 0))
 
     def frozen_at_ms(self) -> int | None:
-        clock = self.data.get("clock") or {}
-        at = clock.get("frozen_at")
-        return parse_instant(at) if at else None
+        at = (self.data.get("clock") or {}).get("frozen_at")
+        return parse_instant(at) if at is not None else None
+
+    def start_at_ms(self) -> int | None:
+        at = (self.data.get("clock") or {}).get("start_at")
+        return parse_instant(at) if at is not None else None
 
     def key_names(self) -> dict[str, str]:
         store = build_store(self)
         return {k.name: k.raw for k in store.keys.values()}
 
+    def extended(self, overlay: "Scenario") -> "Scenario":
+        """This scenario with another laid over it (validated as a whole)."""
+        combined = Scenario(merge(self.data, overlay.data), f"{self.source} + {overlay.source}")
+        return check(combined)
 
-def load_scenario_text(text: str, source: str = "<text>") -> Scenario:
+
+def _operation_ids() -> set[str]:
+    from ..resources import operations
+    return {op.operation_id for op in operations()}
+
+
+def parse_text(text: str, source: str) -> Scenario:
+    """Parse and schema-check one file's text (no cross-references yet)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_marked(text, source)
     except yaml.YAMLError as exc:
-        raise ScenarioError(source, f"not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(source, line, column, "(syntax)", f"not valid YAML: {what}")]) from exc
+    if data is None:
+        data = MarkedDict()
+        data.source = source
     if not isinstance(data, dict):
-        raise ScenarioError(source, "a scenario must be a mapping at the top level")
-    unknown = sorted(set(data) - set(TOP_LEVEL))
-    if unknown:
-        raise ScenarioError(source, f"unknown key(s) {', '.join(unknown)}; valid keys: {', '.join(TOP_LEVEL)}")
-    scenario = Scenario(data, source)
-    build_store(scenario)  # fail now, not on the first request
+        raise ScenarioError([Problem(source, 1, 1, "(top level)", "expected a mapping of scenario sections")])
+    problems = schema_problems(data)
+    if problems:
+        raise ScenarioError(problems)
+    return Scenario(data, source)
+
+
+def check(scenario: Scenario) -> Scenario:
+    """Cross-reference checks, then a trial build: a scenario that loads always serves."""
+    problems = semantic_problems(scenario.data, _operation_ids())
+    if problems:
+        raise ScenarioError(problems)
+    build_store(scenario)
     return scenario
 
 
-def load_scenario_file(path: str | Path) -> Scenario:
-    path = Path(path)
+def load_scenario_text(text: str, source: str = "<text>") -> Scenario:
+    return check(parse_text(text, source))
+
+
+def _read(path: str | Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(str(path), f"cannot read: {exc.strerror}") from exc
-    return load_scenario_text(text, str(path))
+        raise ScenarioError([Problem(str(path), 0, 0, "(file)", f"cannot read: {exc.strerror}")]) from exc
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    return load_scenario_files([path])
+
+
+def load_scenario_files(paths: list) -> Scenario:
+    """Several files, later ones extending or overriding earlier ones."""
+    parsed = [parse_text(_read(p), str(p)) for p in paths]
+    combined = parsed[0]
+    for overlay in parsed[1:]:
+        combined = Scenario(merge(combined.data, overlay.data), f"{combined.source} + {overlay.source}")
+    return check(combined)
 
 
 class _Builder:
@@ -97,14 +135,13 @@ def build_store(scenario: Scenario) -> Store:
     b = _Builder(scenario)
     tenants = scenario.data.get("tenants") or {}
     data = scenario.data.get("data") or {}
-    where = scenario.source
     try:
         for item in tenants.get("users", []):
             b.store.add_user(User(b.id(item), item.get("email", ""), item.get("name", "")))
         for item in tenants.get("workspaces", []):
             b.store.add_workspace(Workspace(b.id(item), item.get("name", ""), item.get("owner", "")))
-        for i, item in enumerate(tenants.get("api_keys", [])):
-            b.store.add_key(_key(b, item, f"{where}: tenants.api_keys[{i}]"))
+        for item in tenants.get("api_keys", []):
+            b.store.add_key(_key(b, item))
         for item in data.get("workflows", []):
             b.store.add_workflow(_workflow(b, item))
         for item in data.get("executions", []):
@@ -121,29 +158,25 @@ def build_store(scenario: Scenario) -> Store:
             _knowledge_base(b, item)
         for item in data.get("webhooks", []):
             _webhook(b, item)
-    except ScenarioError:
-        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ScenarioError(where, f"invalid data: {exc!r}") from exc
+        raise ScenarioError([Problem(scenario.source, 0, 0, "(data)", f"invalid data: {exc!r}")]) from exc
     return b.store
 
 
-def _key(b: _Builder, item: dict, where: str) -> ApiKey:
-    if "bundle" in item:
-        if item["bundle"] not in BUNDLES:
-            raise ScenarioError(where, f"unknown bundle {item['bundle']!r}; valid bundles: {', '.join(BUNDLES)}")
-        scopes = list(BUNDLES[item["bundle"]])
-    else:
-        scopes = list(item.get("scopes", ALL_SCOPES))
-    unknown = [s for s in scopes if s not in ALL_SCOPES]
-    if unknown:
-        raise ScenarioError(where, f"unknown scope(s) {', '.join(unknown)}; valid scopes: {', '.join(ALL_SCOPES)}")
+def _key(b: _Builder, item: dict) -> ApiKey:
+    scopes = list(BUNDLES[item["bundle"]]) if "bundle" in item else list(item.get("scopes", ALL_SCOPES))
     raw = str(item["key"]) if item.get("key") else b.ids.api_key()
     return ApiKey(id=b.id(item), name=str(item["name"]), raw=raw, key_hash=key_hash(raw), user_id=str(item["user"]),
                   workspace_id=str(item["workspace"]), scopes=scopes, per_minute=int(item.get("per_minute", 60)),
                   per_day=int(item.get("per_day", 10000)), expires_at=b.time(item.get("expires_at"), None),
-                  is_active=not item.get("inactive", False) and not item.get("revoked_at"),
-                  revoked_at=b.time(item.get("revoked_at"), None))
+                  is_active=not item.get("inactive", False) and not _revoked(b, item),
+                  revoked_at=_revoked(b, item))
+
+
+def _revoked(b: _Builder, item: dict) -> int | None:
+    if item.get("revoked_at") is not None:
+        return b.time(item["revoked_at"], None)
+    return b.epoch if item.get("revoked") else None
 
 
 def _workflow(b: _Builder, item: dict) -> Workflow:
