@@ -15,6 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .clock import Clock
+from .faults import FaultEngine
+from .journal import Journal
 from .http.pipeline import Pipeline
 from .http.ratelimit import RateLimiter
 from .http.routing import Router
@@ -36,13 +38,24 @@ class AppState:
     router: Router = field(default_factory=lambda: Router(operations()))
     limiter: RateLimiter = field(default_factory=RateLimiter)
 
+    journal: Journal = field(default_factory=Journal)
+
     def __post_init__(self) -> None:
         self.store = build_store(self.scenario)
+        self.faults = FaultEngine(self.scenario.data.get("faults"), self.scenario.seed)
 
     def reset(self) -> None:
-        """Rebuild everything from the loaded scenario."""
-        self.store = build_store(self.scenario)
+        """Rebuild everything from the loaded scenario: data, rate windows, fault
+        counters and the journal."""
+        self.load(self.scenario)
+
+    def load(self, scenario: Scenario) -> None:
+        """Switch to another (already validated) scenario; all or nothing."""
+        store = build_store(scenario)
+        faults = FaultEngine(scenario.data.get("faults"), scenario.seed)
+        self.scenario, self.store, self.faults = scenario, store, faults
         self.limiter.reset()
+        self.journal.clear()
 
 
 def openapi_text() -> str:

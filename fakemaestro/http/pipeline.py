@@ -8,15 +8,21 @@ admin API and go to the wrapped Starlette application.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import messages
+from ..clock import iso
+from ..faults import actions as fault_actions
+from ..faults.engine import RequestFacts
+from ..faults.transport import ConnectionDropped, drop
 from ..resources.common import Call, Reply
 from . import bodies, cors, envelope
-from .auth import authenticate
+from .auth import authenticate, extract_key
 from .errors import ApiError, FrameworkError, JsThrown, route_not_found
 from .jsjson import dumps_bytes
 from .routing import BadUrl, Router
@@ -70,7 +76,13 @@ class Pipeline:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX + "/"):
             await self.app(scope, receive, send)
             return
-        await Exchange(self.state, scope, receive, send).run()
+        exchange = Exchange(self.state, scope, receive, send)
+        try:
+            await exchange.run()
+        except ConnectionDropped:
+            pass  # a fault dropped the connection: nothing more to send
+        finally:
+            exchange.record()
 
 
 class Exchange:
@@ -85,6 +97,40 @@ class Exchange:
         self.query = query
         self.headers = node_headers(scope["headers"])
         self.base_headers: list[tuple[bytes, bytes]] = []
+        self.scope = scope
+        self.started = time.perf_counter()
+        self.arrived_ms = state.clock.now_ms()
+        self.status: int | None = None
+        self.operation = None
+        self.key = None
+        self.decision = None
+        self.corrupt_json = False
+        self.send = self._tracking(send)
+
+    def _tracking(self, send):
+        async def tracked(message) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+            await send(message)
+        return tracked
+
+    def record(self) -> None:
+        key = self.key or self._presented_key()
+        self.state.journal.add(
+            time=iso(self.arrived_ms), method=self.method, path=self.raw_path, query=self.query,
+            operation=self.operation.operation_id if self.operation else None,
+            key=key.name if key else None, tenant=key.workspace_id if key else None, status=self.status,
+            fault=self.decision.rule.name if self.decision else None,
+            latency_ms=round(self.decision.latency_ms, 3) if self.decision else 0.0,
+            elapsed_ms=round((time.perf_counter() - self.started) * 1000, 3))
+
+    def _presented_key(self):
+        """The known key a request presents, looked up without authenticating it."""
+        try:
+            raw = extract_key(self.headers)
+        except ApiError:
+            return None
+        return self.state.store.key_for(raw) if raw else None
 
     async def run(self) -> None:
         try:
@@ -102,12 +148,48 @@ class Exchange:
             await self._unrouted()
             return
         operation, params = match
+        self.operation = operation
         try:
             body = bodies.parse_body(self.method, self.headers, await self._read_body())
         except FrameworkError as exc:
             await self._framework(exc)
             return
+        if self.state.faults.rules and await self._fault(operation, params, body):
+            return
         await self._authorized(operation, params, body)
+
+    async def _fault(self, operation, params, body) -> bool:
+        """Apply the first fault rule that fires; True when it answered the request."""
+        key = self._presented_key()
+        facts = RequestFacts(operation.operation_id, self.method, self.raw_path, key.name if key else None,
+                             key.workspace_id if key else None, self.headers, query_params(self.query), body,
+                             self.state.clock.now_ms())
+        decision = self.decision = self.state.faults.decide(facts)
+        if decision is None:
+            return False
+        if decision.latency_ms:
+            await asyncio.sleep(decision.latency_ms / 1000)
+        action = decision.action
+        if "connection" in action:
+            drop(self.scope, reset=action["connection"] == "reset")
+        if "error" in action:
+            exc = fault_actions.catalogue_error(action, operation, params, key, self.state.limiter,
+                                                self.state.clock.now_ms())
+            if isinstance(exc, FrameworkError):
+                await self._framework(exc)
+            else:
+                await self._json(exc.status, envelope.error(exc.code, exc.message, exc.details,
+                                                            self.state.clock.now_ms()),
+                                 getattr(exc, "rate_headers", []))
+            return True
+        if "status" in action:
+            status, headers, payload = fault_actions.custom_response(action)
+            await self._respond(status, self.base_headers + headers, b"" if self.method == "HEAD" else payload)
+            return True
+        self.corrupt_json = bool(action.get("malformed_json"))
+        if any(k in action for k in ("truncate_at", "drip", "sse_cut_after")):
+            self.send = fault_actions.DamagingSend(self.send, action, lambda reset: drop(self.scope, reset))
+        return False
 
     def _request_ids(self) -> list[tuple[bytes, bytes]]:
         trace = self.headers.get("x-trace-id") or str(uuid.uuid4())
@@ -142,7 +224,7 @@ class Exchange:
         state = self.state
         rate_headers: list[tuple[bytes, bytes]] = []
         try:
-            key = authenticate(state.store, self.headers, state.clock.now_ms())
+            key = self.key = authenticate(state.store, self.headers, state.clock.now_ms())
             rate_headers = state.limiter.hit(key, state.clock.now_ms())
             require(key, operation.scopes)
             call = Call(state, key, params, query_params(self.query), body, self.headers)
@@ -183,6 +265,8 @@ class Exchange:
 
     async def _json(self, status: int, body: dict, extra) -> None:
         payload = dumps_bytes(body)
+        if self.corrupt_json:
+            payload = fault_actions.corrupt(payload)
         headers = self.base_headers + list(extra) + [JSON, (b"content-length", str(len(payload)).encode())]
         await self._respond(status, headers, b"" if self.method == "HEAD" else payload)
 

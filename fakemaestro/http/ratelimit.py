@@ -19,6 +19,15 @@ class RateLimiter:
         self._minute.clear()
         self._day.clear()
 
+    def minute_count(self, key: ApiKey, now_ms: int) -> int:
+        """This window's count so far, without counting a request."""
+        current = self._minute.get(key.id)
+        return current[1] if current and current[0] == now_ms // 1000 // 60 else 0
+
+    def day_count(self, key: ApiKey, now_ms: int) -> int:
+        current = self._day.get(key.id)
+        return current[1] if current and current[0] == now_ms // 1000 // 86400 else 0
+
     @staticmethod
     def _bump(table: dict[str, tuple[int, int]], key_id: str, window: int) -> int:
         current = table.get(key_id)

@@ -137,6 +137,8 @@ DEFS = {
         "every": {"type": "integer", "minimum": 1, "description": "every Nth matching request"},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "from": TIME, "until": TIME,
+        "during_ms": {"type": "integer", "minimum": 1,
+                      "description": "for this long after the rule's first matching request"},
         "times": {"type": "integer", "minimum": 1, "description": "fire at most N times"},
     }),
     "latency": obj({"fixed_ms": {"type": "number", "minimum": 0},
