@@ -158,9 +158,40 @@ def build_store(scenario: Scenario) -> Store:
             _knowledge_base(b, item)
         for item in data.get("webhooks", []):
             _webhook(b, item)
+        _apply_behaviours(b, scenario.data.get("behaviours") or {})
+        if data.get("generate"):
+            _generate(b, tenants, data["generate"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ScenarioError([Problem(scenario.source, 0, 0, "(data)", f"invalid data: {exc!r}")]) from exc
     return b.store
+
+
+def _generate(b: _Builder, tenants: dict, counts: dict) -> None:
+    from .generate import generate
+    workspaces = tenants.get("workspaces") or []
+    if not workspaces:
+        raise ValueError("data.generate needs at least one workspace in tenants.workspaces")
+    first = workspaces[0]
+    owner = first.get("owner") or (tenants.get("users") or [{}])[0].get("id")
+    generate(b.store, counts, b.scenario.seed, b.epoch, str(owner), str(first["id"]))
+
+
+def _apply_behaviours(b: _Builder, behaviours: dict) -> None:
+    """Agent behaviours drive the simulated agent now; workflow behaviours are kept for
+    the execution lifecycle; knowledge-base documents are added to the base."""
+    for agent_id, spec in (behaviours.get("agents") or {}).items():
+        agent = b.store.agents.get(agent_id)
+        if agent is None:
+            raise ValueError(f"behaviours.agents: no agent with id {agent_id!r}")
+        agent.replies = list(spec.get("replies", []))
+        agent.reply_latency_ms = int(spec.get("latency_ms", agent.reply_latency_ms))
+        agent.fail_with = spec.get("fail_with", agent.fail_with)
+    b.store.workflow_behaviours = dict(behaviours.get("workflows") or {})
+    for kb_id, spec in (behaviours.get("knowledge_bases") or {}).items():
+        kb = b.store.knowledge_bases.get(kb_id)
+        if kb is None:
+            raise ValueError(f"behaviours.knowledge_bases: no knowledge base with id {kb_id!r}")
+        _documents(b, kb, spec.get("documents", []))
 
 
 def _key(b: _Builder, item: dict) -> ApiKey:
@@ -256,14 +287,19 @@ def _knowledge_base(b: _Builder, item: dict) -> None:
                        config={**KB_CONFIG, **item.get("config", {})}, created_at=created,
                        updated_at=b.time(item.get("updated_at"), created))
     b.store.add_knowledge_base(kb)
-    for doc in item.get("documents", []):
+    _documents(b, kb, item.get("documents", []))
+
+
+def _documents(b: _Builder, kb: KnowledgeBase, documents: list) -> None:
+    for doc in documents:
         document = Document(id=b.id(doc), knowledge_base_id=kb.id, name=doc["name"], content=doc.get("content", ""),
-                            created_at=b.time(doc.get("created_at"), created))
+                            created_at=b.time(doc.get("created_at"), kb.created_at))
         b.store.add_document(document)
         for index, chunk in enumerate(doc.get("chunks", [])):
             b.store.add_chunk(Chunk(id=b.id(chunk), document_id=document.id, knowledge_base_id=kb.id,
                                     chunk_index=int(chunk.get("index", index)), content=chunk["content"],
-                                    metadata=chunk.get("metadata"), created_at=b.time(chunk.get("created_at"), created)))
+                                    metadata=chunk.get("metadata"),
+                                    created_at=b.time(chunk.get("created_at"), kb.created_at)))
 
 
 def _webhook(b: _Builder, item: dict) -> None:

@@ -5,6 +5,7 @@ decides the outcome up front from the agent's simulation settings.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..store.models import Agent
@@ -22,7 +23,15 @@ class Outcome:
 def run(agent: Agent, content: str) -> Outcome:
     if agent.fail_with is not None:
         return Outcome(agent.reply_latency_ms, None, agent.fail_with)
-    return Outcome(agent.reply_latency_ms, default_reply(agent, content))
+    return Outcome(agent.reply_latency_ms, scripted_reply(agent, content) or default_reply(agent, content))
+
+
+def scripted_reply(agent: Agent, content: str) -> str | None:
+    """The first scenario reply whose pattern (a case-insensitive regex) the message matches."""
+    for rule in agent.replies:
+        if re.search(rule.get("pattern", ""), content, re.IGNORECASE):
+            return rule["reply"]
+    return None
 
 
 def default_reply(agent: Agent, content: str) -> str:

@@ -88,6 +88,7 @@ class Agent:
     # whether the simulated agent run fails (CONTRACT.md §5.4 outcomes).
     reply_latency_ms: int = 0
     fail_with: str | None = None
+    replies: list = field(default_factory=list)  # [{pattern, reply}] from scenario behaviours
 
 
 @dataclass(slots=True)

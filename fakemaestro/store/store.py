@@ -40,6 +40,7 @@ class Store:
         self.deliveries: dict[str, NewestFirst] = defaultdict(NewestFirst)
         self.delivery_rows: dict[int, Delivery] = {}
         self.next_delivery_id = 1
+        self.workflow_behaviours: dict = {}  # scenario behaviours, for the execution lifecycle
         # indexes
         self._wf_listed: dict[str, NewestFirst] = defaultdict(NewestFirst)
         self._wf_seq: dict[str, int] = {}
