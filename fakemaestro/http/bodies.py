@@ -36,6 +36,9 @@ def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
     if method in NO_BODY_METHODS:
         return UNDEFINED
     content_type = headers.get("content-type")
+    if method in ("DELETE", "OPTIONS") and (content_type is None or (
+            "transfer-encoding" not in headers and "content-length" not in headers)):
+        return UNDEFINED  # Fastify parses these only with a content type and a declared body
     if content_type is None:
         if not declares_body(headers):
             return UNDEFINED
