@@ -10,10 +10,9 @@ from importlib import resources as pkg_resources
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from .admin import EXCEPTION_HANDLERS as ADMIN_EXCEPTION_HANDLERS
+from .admin import AdminAuth, admin_routes
 from .clock import Clock
 from .faults import FaultEngine
 from .journal import Journal
@@ -62,21 +61,16 @@ def openapi_text() -> str:
     return pkg_resources.files("fakemaestro").joinpath("openapi.yaml").read_text(encoding="utf-8")
 
 
-def _admin_routes(state: AppState) -> list[Route]:
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "scenario": state.scenario.source})
-
-    async def openapi(request: Request) -> Response:
-        return Response(openapi_text(), media_type="application/yaml")
-
-    return [Route("/_fakemaestro/health", health), Route("/_fakemaestro/openapi.yaml", openapi)]
-
-
 def create_app(scenario: Scenario | None = None, clock: Clock | None = None,
-               settings: Settings | None = None) -> Starlette:
+               settings: Settings | None = None, admin_token: str | None = None) -> Starlette:
+    """The fake; with `admin_token`, the admin API (all but its health) needs that token."""
+    if admin_token is not None and not admin_token:
+        raise ValueError("admin_token must not be empty (give None for no token)")
     scenario = scenario or default_scenario()
     clock = clock or Clock(scenario.frozen_at_ms())
     state = AppState(scenario, clock, settings or Settings())
-    app = Starlette(routes=_admin_routes(state), middleware=[Middleware(Pipeline, state=state)])
+    app = Starlette(routes=admin_routes(state),
+                    middleware=[Middleware(Pipeline, state=state), Middleware(AdminAuth, token=admin_token)],
+                    exception_handlers=ADMIN_EXCEPTION_HANDLERS)
     app.state.fake = state
     return app

@@ -1,4 +1,4 @@
-"""The `fakemaestro` command: serve the fake, print its keys."""
+"""The `fakemaestro` command: serve the fake, print its keys, check scenario files."""
 from __future__ import annotations
 
 import argparse
@@ -8,13 +8,13 @@ import signal
 import sys
 
 from . import __version__
-from .scenario import Scenario, ScenarioError, load_scenario_file
+from .scenario import Scenario, ScenarioError, load_scenario_files
 from .scenario.defaults import DEFAULT_SEED, default_scenario
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
     if args.scenario:
-        scenario = load_scenario_file(args.scenario)
+        scenario = load_scenario_files(args.scenario)
         if args.seed is not None:
             scenario = Scenario({**scenario.data, "seed": args.seed}, scenario.source)
         return scenario
@@ -22,7 +22,9 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def _add_scenario_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scenario", metavar="FILE", help="scenario YAML file (default: the embedded default scenario)")
+    parser.add_argument("--scenario", metavar="FILE", action="append",
+                        help="scenario YAML file; repeat it to layer files, later ones extending and overriding "
+                             "earlier ones (default: the embedded default scenario)")
     parser.add_argument("--seed", type=int, help="seed for generated data, ids and keys (overrides the scenario's)")
 
 
@@ -33,15 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the fake API with hypercorn")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks a free one)")
+    serve.add_argument("--admin-token", metavar="TOKEN",
+                       help="require this token on the admin API under /_fakemaestro/ (all but its health), as "
+                            "'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN' (default: no token)")
     _add_scenario_flags(serve)
     keys = commands.add_parser("keys", help="print the scenario's API keys by name")
     _add_scenario_flags(keys)
     keys.add_argument("--json", action="store_true", help='print {"name": "fm_live_..."} as JSON')
+    check = commands.add_parser("check", help="validate scenario files without serving (exit 0 ok, 2 problems)",
+                                description="Validate scenario files as `serve --scenario` would load them (later "
+                                            "files extending earlier ones), without serving. Prints 'ok: FILES' "
+                                            "and exits 0, or prints every problem as FILE:LINE:COL: PATH: MESSAGE "
+                                            "on stderr and exits 2.")
+    check.add_argument("files", metavar="FILE", nargs="+", help="scenario YAML file(s), in layering order")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args.files)
+    if args.command == "serve" and args.admin_token is not None and not args.admin_token.strip():
+        parser.error("--admin-token must not be empty")
     try:
         scenario = _scenario(args)
     except ScenarioError as exc:
@@ -49,7 +65,37 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "keys":
         return _keys(scenario, args.json)
-    return _serve(scenario, args.host, args.port)
+    return _serve(scenario, args.host, args.port, args.admin_token)
+
+
+def _check(files: list[str]) -> int:
+    try:
+        load_scenario_files(files)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    print(f"ok: {', '.join(files)}")
+    return 0
+
+
+def admin_warning(host: str, admin_token: str | None) -> str | None:
+    """The warning for an admin API open to the network (None when there is nothing to say)."""
+    if admin_token or _is_loopback(host):
+        return None
+    return (f"fakemaestro: warning: serving on {host} without --admin-token: anyone who can reach this address "
+            "can use the admin API under /_fakemaestro/ (replace the scenario, read the API keys)")
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _keys(scenario: Scenario, as_json: bool) -> int:
@@ -63,13 +109,13 @@ def _keys(scenario: Scenario, as_json: bool) -> int:
     return 0
 
 
-def _serve(scenario: Scenario, host: str, port: int) -> int:
+def _serve(scenario: Scenario, host: str, port: int, admin_token: str | None = None) -> int:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     from .app import create_app
 
-    app = create_app(scenario)
+    app = create_app(scenario, admin_token=admin_token)
     sock = _listen(host, port)  # bound here so port 0 resolves before we print the URL
     config = Config()
     config.bind = [f"fd://{sock.fileno()}"]
@@ -82,6 +128,11 @@ def _serve(scenario: Scenario, host: str, port: int) -> int:
     print("API keys:", flush=True)
     for key in app.state.fake.store.keys.values():
         print(f"  {key.name}: {key.raw}", flush=True)
+    protection = "token required" if admin_token else "no token"
+    print(f"Admin API: http://{_url_host(bound_host)}:{bound_port}/_fakemaestro/ ({protection})", flush=True)
+    warning = admin_warning(host, admin_token)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
     async def run() -> None:
         stop = asyncio.Event()
