@@ -10,6 +10,7 @@ not what a demanding user needs, the case asserts the wanted text and is marked
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -178,24 +179,7 @@ EXPECTED = {
         'several_mixed_problems.yaml:11:19: tenants.api_keys[0].per_minute: expected integer; got text "sixty"'),
 }
 
-FAKE_BUGS = {
-    "syntax_unclosed_bracket.yaml": "the syntax error is reported on the line after the unclosed '[' with no "
-                                    "mention of where the bracket was opened (PyYAML's context is dropped)",
-    "top_level_list.yaml": "a non-mapping document is always reported at 1:1, not where the document starts",
-    "faults_as_mapping.yaml": "the loader's internal class name (MarkedDict) leaks into the message "
-                              "instead of 'a mapping'",
-    "revoked_at_true.yaml": "a nullable time says only 'expected one of the allowed forms'",
-    "latency_uniform_one_bound.yaml": "'[250] is too short' does not say that two numbers [low, high] are expected",
-    "behaviour_unknown_agent.yaml": "an unknown agent in behaviours is reported without line, column or path, "
-                                    "as a Python exception repr",
-    "generate_without_workspace.yaml": "data.generate without a workspace is reported without line, column or "
-                                       "path, as a Python exception repr",
-    "duplicate_yaml_key.yaml": "a key given twice in one mapping is silently accepted (the last one wins)",
-    "duplicate_workflow_id.yaml": "two records with the same id are silently accepted (one is lost)",
-    "several_unsorted_problems.yaml": "reference/time problems are reported in check order, not sorted by position",
-    "several_mixed_problems.yaml": "reference problems are not reported at all while the same file has a "
-                                   "schema problem",
-}
+FAKE_BUGS: dict[str, str] = {}  # file -> "what is wrong", for a known bug recorded as a strict xfail
 EXPECTED["syntax_unclosed_bracket.yaml"] = (
     "syntax_unclosed_bracket.yaml:12:5: (syntax): not valid YAML: expected ',' or ']', but got ':' "
     "(while parsing a flow sequence started at line 11, column 15)")
@@ -254,7 +238,6 @@ def test_every_problem_of_a_file_is_reported(monkeypatch, name, count):
     assert len(_error(name).problems) == count
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: " + FAKE_BUGS["several_unsorted_problems.yaml"])
 def test_reference_problems_are_sorted_by_position(monkeypatch):
     monkeypatch.chdir(BROKEN)
     problems = _error("several_unsorted_problems.yaml").problems
@@ -275,8 +258,6 @@ def test_an_empty_file_is_an_empty_scenario(tmp_path):
     assert plain(scenario.data) == {} and scenario.source == str(empty)
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: an unquoted ISO time (a YAML timestamp) is rejected with "
-                                       "'expected one of the allowed forms; got datetime ...'")
 def test_unquoted_yaml_timestamps_are_times():
     scenario = load_scenario_text(GOOD.replace("bundle: read-only, per_minute: 60}",
                                                "bundle: read-only, expires_at: 2026-12-31T23:59:59Z}"), "good.yaml")
@@ -284,9 +265,6 @@ def test_unquoted_yaml_timestamps_are_times():
     assert key.expires_at == 1798761599000
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: epoch milliseconds, which the schema allows for every time, "
-                                       "crash outside the loader's checks: `epoch` raises a bare AttributeError "
-                                       "from load_scenario_text, `clock.frozen_at` loads and then crashes create_app")
 @pytest.mark.parametrize("text", ["epoch: 1767225600000\n", "clock: {frozen_at: 1767225600000}\n"],
                          ids=["epoch", "clock.frozen_at"])
 def test_epoch_milliseconds_are_times(text):
@@ -308,7 +286,7 @@ name: base
 seed: 7
 epoch: "2026-03-01T00:00:00Z"
 clock: {frozen_at: "2026-03-02T00:00:00Z"}
-quirks: {alpha: true}
+quirks: {sse_live_events_silent: true}
 tenants:
   users:
     - {id: u-owner, email: owner@example.test}
@@ -328,7 +306,7 @@ OVERLAY = """\
 name: overlay
 seed: 8
 clock: {frozen_at: "2026-04-01T00:00:00Z"}
-quirks: {beta: false}
+quirks: {webhook_dispatch_dead: false}
 tenants:
   api_keys:
     - {name: ci, user: u-owner, workspace: ws-main, bundle: full-access, per_minute: 5}
@@ -387,8 +365,6 @@ def test_an_overlay_may_refer_to_what_an_earlier_file_defines(tmp_path, good):
     assert [p.path for p in _error(extra).problems] == ["data.executions[0].workflow", "faults[0].match.key"]
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: a problem in a top-level value of an earlier file is reported "
-                                       "in the later file (merged mappings take the overlay's source)")
 def test_a_problem_left_in_the_first_file_names_the_first_file(tmp_path):
     base = _write(tmp_path, "base.yaml", 'name: base\nseed: 7\nepoch: "2026-13-01T00:00:00Z"\n')
     ci = _write(tmp_path, "ci.yaml", "faults:\n  - name: flaky\n    do: {error: internal_error}\n")
@@ -403,7 +379,7 @@ def test_merging_rules(tmp_path, good):
     # scalars: the later file wins
     assert (data["name"], data["seed"], data["epoch"]) == ("overlay", 8, "2026-03-01T00:00:00Z")
     # mappings merge key by key; a scalar inside is replaced
-    assert data["quirks"] == {"alpha": True, "beta": False}
+    assert data["quirks"] == {"sse_live_events_silent": True, "webhook_dispatch_dead": False}
     assert data["clock"] == {"frozen_at": "2026-04-01T00:00:00Z"}
     # records: same id/name replaces the earlier record whole (in its place), new ones are appended
     assert data["tenants"]["users"] == [{"id": "u-owner", "email": "owner@example.test"}]
@@ -531,3 +507,182 @@ def test_a_good_scenario_does_replace_everything():
     assert after["journal"] == [] and after["minute"] == {} and after["day"] == {}
     assert sorted(after["keys"]) == ["admin", "ci"] and state.scenario.source == "good.yaml"
     assert isinstance(state, AppState)
+
+
+# ================================================================= JSON is read as JSON
+
+JSON_SCENARIO = """\
+{
+\t"name": "from json",
+\t"seed": 1e3,
+\t"description": "\\ud83d\\ude00 \\/ on",
+\t"quirks": {"malformed_json_500": false},
+\t"tenants": {
+\t\t"users": [{"id": "u-owner"}],
+\t\t"workspaces": [{"id": "ws-main"}],
+\t\t"api_keys": [{"name": "ci", "user": "u-owner", "workspace": "ws-main", "expires_at": 1767225600000}]
+\t}
+}
+"""
+
+
+@pytest.mark.parametrize("source", ["good.json", "good.yaml", "<admin request>"])
+def test_json_text_is_read_with_json_rules_not_yaml_1_1(source):
+    # YAML 1.1 reads this differently: `1e3` is text there, a tab cannot indent, and
+    # "\ud83d\ude00" stays two lone surrogates. JSON text is JSON, whatever the file name.
+    scenario = load_scenario_text(JSON_SCENARIO, source)
+    assert plain(scenario.data) == json.loads(JSON_SCENARIO)
+    assert scenario.seed == 1000 and scenario.data["description"] == "\U0001F600 / on"
+    assert build_store(scenario).key_by_name("ci").expires_at == 1767225600000
+
+
+def test_json_problems_have_json_positions():
+    text = ('{"tenants": {\n  "users": [{"id": "u-owner"}],\n  "workspaces": [{"id": "ws-main"}],\n'
+            '  "api_keys": [{"name": "ci", "user": "u-ownr", "workspace": "ws-main", "bundle": "all"}]\n},\n'
+            ' "faults": [{"do": {"eror": "timeout"}}]}\n')
+    assert str(_error_text(text, "ci.json")).split("\n") == [
+        'ci.json:4:39: tenants.api_keys[0].user: no user with id "u-ownr" in tenants.users',
+        f'ci.json:4:83: tenants.api_keys[0].bundle: expected one of {BUNDLE_NAMES}; got "all"',
+        f'ci.json:6:21: faults[0].do.eror: unknown key "eror"; valid keys: {DO_KEYS}']
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('{"name": yes}', "ci.json:1:10: (syntax): not valid JSON: Expecting value"),          # a YAML 1.1 boolean
+    ('{"seed": 1:30}', "ci.json:1:11: (syntax): not valid JSON: Expecting ',' delimiter"),  # YAML 1.1: 90
+    ('{"name": "x",\n "seed": 1,\n}', "ci.json:3:1: (syntax): not valid JSON: "
+                                      "Expecting property name enclosed in double quotes"),
+    ("name: x\n", "ci.json:1:1: (syntax): not valid JSON: Expecting value"),
+])
+def test_a_json_file_must_be_json(text, expected):
+    assert str(_error_text(text, "ci.json")) == expected
+
+
+def test_json_syntax_can_be_asked_for_whatever_the_name():
+    assert str(_error_text('{"name": on}', "request", syntax="json")) == \
+        "request:1:10: (syntax): not valid JSON: Expecting value"
+    # without it, text that is not JSON is YAML (a flow mapping), read with YAML's rules
+    assert load_scenario_text('{name: x, seed: 0x10}', "request").seed == 16
+
+
+def test_a_json_file_on_disk_is_read_as_json(tmp_path):
+    path = _write(tmp_path, "base.json", JSON_SCENARIO)
+    overlay = _write(tmp_path, "ci.json", '{"tenants": {"api_keys": [{"name": "ci", "user": "u-x", '
+                                          '"workspace": "ws-main"}]}}')
+    assert load_scenario_files([path]).seed == 1000
+    assert str(_error(path, overlay)) == f'{overlay}:1:50: tenants.api_keys[0].user: no user with id "u-x" in ' \
+                                         "tenants.users"
+
+
+def test_duplicate_json_keys_are_reported():
+    assert str(_error_text('{"name": "a",\n "seed": 1,\n "name": "b"}', "ci.json")) == \
+        'ci.json:3:2: name: duplicate key "name" (first given at line 1)'
+
+
+# ================================================================= more places and messages
+
+def _error_text(text: str, source: str, **kwargs) -> ScenarioError:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, source, **kwargs)
+    return caught.value
+
+
+TENANTS = "tenants:\n  users: [{id: u}]\n  workspaces: [{id: w}]\n"
+
+
+def test_a_yaml_merge_key_may_be_overridden_but_a_repeated_key_is_reported():
+    text = (TENANTS + "  api_keys:\n    - &k {name: a, user: u, workspace: w}\n    - <<: *k\n      name: b\n"
+            "    - <<: *k\n      name: c\n      name: d\n")
+    assert str(_error_text(text, "ci.yaml")) == \
+        'ci.yaml:10:7: tenants.api_keys[2].name: duplicate key "name" (first given at line 9)'
+
+
+def test_duplicate_ids_nested_and_in_one_of_several_files(tmp_path, good):
+    text = (TENANTS + "data:\n  workflows: [{id: wf, user: u, workspace: w, name: n}]\n  agents:\n"
+            "    - {id: ag, user: u, workspace: w, name: a}\n  threads:\n"
+            "    - {id: t1, user: u, workspace: w, agent: ag, runs: [{id: r1}]}\n"
+            "    - {id: t2, user: u, workspace: w, agent: ag, runs: [{id: r1}]}\n")
+    assert str(_error_text(text, "ci.yaml")) == \
+        'ci.yaml:10:62: data.threads[1].runs[0].id: id "r1" is already used by data.threads[0].runs[0]'
+    # a file repeating an id is reported even when it extends another file
+    twice = _write(tmp_path, "twice.yaml", "data:\n  workflows:\n    - {id: wf-9, user: u-owner, workspace: ws-main, "
+                                           "name: a}\n    - {id: wf-9, user: u-owner, workspace: ws-main, name: b}\n")
+    assert str(_error(good, twice)) == \
+        f'{twice}:4:12: data.workflows[2].id: id "wf-9" is already used by data.workflows[1]'
+
+
+def test_a_value_the_schema_rejects_is_not_reported_again_by_the_reference_checks():
+    text = (TENANTS + "  api_keys:\n    - {name: ci, user: 5, workspace: w}\n"
+            "faults:\n  - {match: {key: ci}, do: {eror: timeout}}\n")
+    assert str(_error_text(text, "ci.yaml")).split("\n") == [
+        "ci.yaml:5:24: tenants.api_keys[0].user: expected string; got an integer 5",
+        f'ci.yaml:7:29: faults[0].do.eror: unknown key "eror"; valid keys: {DO_KEYS}']
+
+
+def test_all_unreadable_files_are_reported_together(tmp_path):
+    one = _write(tmp_path, "one.yaml", "name: [x\n")
+    two = _write(tmp_path, "two.yaml", "- a\n")
+    assert str(_error(one, two)).split("\n") == [
+        f"{one}:2:1: (syntax): not valid YAML: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence started at line 1, column 7)",
+        f"{two}:1:1: (top level): expected a mapping of scenario sections"]
+
+
+@pytest.mark.parametrize("written,ms", [("2026-12-31 23:59:59 -5", 1798779599000), ("2026-12-31", 1798675200000),
+                                        ("2026-12-31t23:59:59.5z", 1798761599500), ("1798761599000", 1798761599000)])
+def test_every_yaml_timestamp_form_and_epoch_milliseconds_are_times(written, ms):
+    scenario = load_scenario_text(GOOD.replace("bundle: read-only, per_minute: 60}",
+                                               f"bundle: read-only, expires_at: {written}}}"), "good.yaml")
+    assert build_store(scenario).key_by_name("ci").expires_at == ms
+
+
+@pytest.mark.parametrize("written,message", [
+    ("99999999999999999", "expected epoch milliseconds within the years 1 to 9999; got 99999999999999999"),
+    ('"2026-02-30T00:00:00Z"', 'expected an ISO-8601 time; got "2026-02-30T00:00:00Z"'),
+    ("[2026]", "expected ISO-8601 time (UTC when no zone is given) or epoch milliseconds; got a list [2026]"),
+])
+def test_impossible_times_are_reported(written, message):
+    assert str(_error_text(f"epoch: {written}\n", "ci.yaml")) == f"ci.yaml:1:8: epoch: {message}"
+
+
+def test_fault_times_in_epoch_milliseconds_and_unquoted_dates_load():
+    # (tests/test_faults_socket.py checks that the fault engine fires by them)
+    scenario = load_scenario_text("faults:\n  - {when: {from: 1767225600000, until: 2026-01-02}, "
+                                  "do: {error: timeout}}\n", "ci.yaml")
+    assert plain(scenario.data["faults"][0]["when"]) == {"from": 1767225600000, "until": "2026-01-02"}
+
+
+def test_unchecked_data_without_marks_names_the_scenario_and_the_path():
+    err = pytest.raises(ScenarioError, check, Scenario({"faults": [{"do": {}}], "seed": "x"}, "<made in a test>"))
+    assert str(err.value).split("\n") == ["<made in a test>: seed: expected integer; got text \"x\"",
+                                          f"<made in a test>: faults[0].do: {NOTHING_TO_DO}"]
+
+
+def test_behaviours_for_an_unknown_knowledge_base_are_placed():
+    text = TENANTS + "behaviours:\n  knowledge_bases:\n    kb-x:\n      documents: []\n"
+    assert str(_error_text(text, "ci.yaml")) == \
+        'ci.yaml:6:5: behaviours.knowledge_bases.kb-x: no knowledge base with id "kb-x" in data.knowledge_bases'
+
+
+def test_a_document_that_is_not_a_mapping_is_placed_where_it_starts():
+    assert str(_error_text("# a comment\n\n   just text\n", "ci.yaml")) == \
+        "ci.yaml:3:4: (top level): expected a mapping of scenario sections"
+
+
+def test_parse_instant_accepts_every_time_form():
+    from datetime import date, datetime, timezone
+
+    from fakemaestro.clock import parse_instant
+    assert parse_instant(1767225600000) == parse_instant(1767225600000.0) == 1767225600000
+    assert parse_instant(datetime(2026, 1, 1, tzinfo=timezone.utc)) == parse_instant(date(2026, 1, 1)) \
+        == parse_instant("2026-01-01T00:00:00Z") == parse_instant("2026-01-01 00:00:00") == 1767225600000
+    for bad in (True, 1.5, 10**20, "yesterday", None, [1]):
+        with pytest.raises(ValueError):
+            parse_instant(bad)
+
+
+def test_aliases_that_repeat_too_much_are_refused_quickly():
+    lines = ['  a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    assert str(_error_text("quirks:\n" + "\n".join(lines) + "\n", "ci.yaml")) == (
+        "ci.yaml:6:7: (syntax): not valid YAML: aliases repeat more than 1,000,000 values (this anchored "
+        "collection made it too many)")

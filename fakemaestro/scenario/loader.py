@@ -13,9 +13,10 @@ import yaml
 
 from ..clock import parse_instant
 from ..http.scopes import ALL_SCOPES, BUNDLES
-from .marked import MarkedDict, load_marked
+from .marked import Document, MarkedDict, read_json, read_yaml
 from .merge import merge
-from .validate import Problem, ScenarioError, schema_problems, semantic_problems
+from .validate import (Problem, ScenarioError, duplicate_problems, prune, rejected_paths, schema_errors,
+                       schema_problems, semantic_problems, sort_problems)
 from ..ids import IdFactory, key_hash
 from ..store import Store
 from ..store.models import (Agent, AgentExecution, ApiKey, Chunk, Delivery, Document, Execution, KnowledgeBase,
@@ -57,44 +58,108 @@ def _operation_ids() -> set[str]:
     return {op.operation_id for op in operations()}
 
 
-def parse_text(text: str, source: str) -> Scenario:
-    """Parse and schema-check one file's text (no cross-references yet)."""
+def _syntax_problem(source: str, line: int, column: int, message: str) -> ScenarioError:
+    return ScenarioError([Problem(source, line, column, "(syntax)", message)])
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
+    if not problem:
+        return context or str(exc)
+    context_mark = getattr(exc, "context_mark", None)
+    if not context or context_mark is None:
+        return problem
+    where = f"line {context_mark.line + 1}, column {context_mark.column + 1}"
+    if not context.startswith("while"):  # e.g. "expected a single document in the stream"
+        return f"{context} ({where}), {problem}"
+    if any(opened in context for opened in ("flow", "quoted scalar", "simple key")):
+        return f"{problem} ({context} started at {where})"  # where the bracket or quote was opened
+    return problem
+
+
+def _read_document(text: str, source: str, syntax: str | None = None) -> Document:
+    """The document in `text`: JSON for syntax="json" or a `.json` source, and for text that
+    is JSON (a `{`/`[` document the JSON reader accepts: read with JSON's rules, not
+    YAML 1.1's); YAML otherwise. Syntax errors become ScenarioErrors."""
+    if syntax is None and source.lower().endswith(".json"):
+        syntax = "json"
     try:
-        data = load_marked(text, source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(source, line, column, "(syntax)", f"not valid YAML: {what}")]) from exc
+        if syntax == "json" or (syntax is None and text.lstrip()[:1] in ("{", "[")):
+            try:
+                return read_json(text, source)
+            except ValueError as exc:
+                if syntax == "json":
+                    raise _syntax_problem(source, getattr(exc, "lineno", 1), getattr(exc, "colno", 1),
+                                          f"not valid JSON: {getattr(exc, 'msg', exc)}") from exc
+                # not JSON: a YAML flow mapping, read as YAML below
+        try:
+            return read_yaml(text, source)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise _syntax_problem(source, line, column, f"not valid YAML: {_yaml_message(exc)}") from exc
+    except RecursionError:
+        raise _syntax_problem(source, 1, 1, "nested too deeply to read") from None
+
+
+def _parse(text: str, source: str, syntax: str | None = None) -> tuple[Scenario, list[Problem]]:
+    """One file's scenario and the problems found in that file alone (duplicate keys,
+    schema). Raises ScenarioError when there is no scenario to check at all."""
+    document = _read_document(text, source, syntax)
+    data = document.value
     if data is None:
         data = MarkedDict()
-        data.source = source
+        data.source, data.mark = source, (source, 1, 1)
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(source, 1, 1, "(top level)", "expected a mapping of scenario sections")])
-    problems = schema_problems(data)
-    if problems:
-        raise ScenarioError(problems)
-    return Scenario(data, source)
+        _, line, column = document.mark
+        raise ScenarioError([Problem(source, line, column, "(top level)", "expected a mapping of scenario sections")])
+    problems = duplicate_problems(document.duplicates) + schema_problems(data, source)
+    return Scenario(data, source), sort_problems(problems)
 
 
-def check(scenario: Scenario) -> Scenario:
-    """Cross-reference checks, then a trial build: a scenario that loads always serves."""
-    problems = semantic_problems(scenario.data, _operation_ids())
+def parse_text(text: str, source: str, syntax: str | None = None) -> Scenario:
+    """Parse and schema-check one file's text (no cross-references yet).
+    `syntax`: "yaml" or "json"; by default JSON for a `.json` source or JSON text."""
+    scenario, problems = _parse(text, source, syntax)
     if problems:
         raise ScenarioError(problems)
+    return scenario
+
+
+def _verify(scenario: Scenario, file_problems: list[Problem] | None, sources: list[str]) -> Scenario:
+    """Every problem at once: the files' own (or, for data not read from files, the schema's),
+    then the references on what the schema accepted; then a trial build."""
+    errors = schema_errors(scenario.data)
+    problems = list(file_problems or [])
+    if errors and not problems:  # data not read from files (or, in theory, a merge the schema rejects)
+        problems = schema_problems(scenario.data, scenario.source, errors)
+    rejected = rejected_paths(errors)
+    data = prune(scenario.data, rejected) if rejected else scenario.data
+    problems += semantic_problems(data, _operation_ids(), rejected, scenario.source)
+    if problems:
+        raise ScenarioError(sort_problems(problems, sources))
     build_store(scenario)
     return scenario
 
 
-def load_scenario_text(text: str, source: str = "<text>") -> Scenario:
-    return check(parse_text(text, source))
+def check(scenario: Scenario) -> Scenario:
+    """Schema and cross-reference checks, then a trial build: a scenario that loads always serves."""
+    return _verify(scenario, None, scenario.source.split(" + "))
+
+
+def load_scenario_text(text: str, source: str = "<text>", syntax: str | None = None) -> Scenario:
+    scenario, problems = _parse(text, source, syntax)
+    return _verify(scenario, problems, [source])
 
 
 def _read(path: str | Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ScenarioError([Problem(str(path), 0, 0, "(file)", f"cannot read: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(str(path), 0, 0, "(file)", f"cannot read: not UTF-8 text ({exc.reason} "
+                                                                 f"at byte {exc.start})")]) from exc
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
@@ -102,12 +167,24 @@ def load_scenario_file(path: str | Path) -> Scenario:
 
 
 def load_scenario_files(paths: list) -> Scenario:
-    """Several files, later ones extending or overriding earlier ones."""
-    parsed = [parse_text(_read(p), str(p)) for p in paths]
+    """Several files, later ones extending or overriding earlier ones. Every file is read
+    and checked before any problem is raised, so all of them are reported together."""
+    sources = [str(p) for p in paths]
+    parsed, problems, unreadable = [], [], []
+    for path in paths:
+        try:
+            scenario, found = _parse(_read(path), str(path))
+        except ScenarioError as exc:
+            unreadable += exc.problems
+            continue
+        parsed.append(scenario)
+        problems += found
+    if unreadable:
+        raise ScenarioError(sort_problems(unreadable + problems, sources))
     combined = parsed[0]
     for overlay in parsed[1:]:
         combined = Scenario(merge(combined.data, overlay.data), f"{combined.source} + {overlay.source}")
-    return check(combined)
+    return _verify(combined, problems, sources)
 
 
 class _Builder:
@@ -118,17 +195,10 @@ class _Builder:
         self.epoch = parse_instant(scenario.data.get("epoch", DEFAULT_EPOCH))
 
     def time(self, value, default: int | None) -> int | None:
-        if value is None:
-            return default
-        return parse_instant(value if not isinstance(value, (int, float)) else _from_ms(value))
+        return default if value is None else parse_instant(value)
 
     def id(self, item: dict) -> str:
         return str(item["id"]) if item.get("id") else self.ids.uuid()
-
-
-def _from_ms(ms):
-    from datetime import datetime, timezone
-    return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 
 def build_store(scenario: Scenario) -> Store:

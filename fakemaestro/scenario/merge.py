@@ -2,7 +2,10 @@
 
 Mappings merge key by key; lists of records merge by identity (`id`, or `name` for
 API keys and fault rules): a record with a known identity replaces the earlier one,
-a new one is appended; any other value is replaced.
+a new one is appended; any other value is replaced. Two records with the same identity
+in one file are both kept (the checks report the second as a duplicate).
+
+Every key, value and item keeps the mark of the file it came from.
 """
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ def merge(base: Any, overlay: Any) -> Any:
 def _identity(item: dict):
     for field in IDENTITY:
         if field in item:
+            try:
+                hash(item[field])
+            except TypeError:
+                return None
             return field, item[field]
     return None
 
@@ -39,21 +46,35 @@ def _records(items: list) -> bool:
 
 def _merge_records(base: list, overlay: list) -> list:
     result = _like(overlay, MarkedList) if isinstance(overlay, MarkedList) else []
-    positions = {}
-    for source in (base, overlay):
-        for index, item in enumerate(source):
-            ident = _identity(item)
-            mark = source.item_marks[index] if isinstance(source, MarkedList) else (0, 0)
-            if ident in positions:
-                result[positions[ident]] = item
-                if isinstance(result, MarkedList):
-                    result.item_marks[positions[ident]] = mark
-            else:
-                positions[ident] = len(result)
-                result.append(item)
-                if isinstance(result, MarkedList):
-                    result.item_marks.append(mark)
+    first = {}  # identity -> index in result of its first record
+    for index, item in enumerate(base):
+        first.setdefault(_identity(item), len(result))
+        _append(result, item, base, index)
+    replaced = set()
+    for index, item in enumerate(overlay):
+        ident = _identity(item)
+        if ident in first and ident not in replaced:
+            replaced.add(ident)
+            result[first[ident]] = item
+            if isinstance(result, MarkedList):
+                result.item_marks[first[ident]] = _item_mark(overlay, index, result)
+        else:  # new, or the same identity twice in the overlay (kept, so it is reported)
+            replaced.add(ident)
+            first.setdefault(ident, len(result))
+            _append(result, item, overlay, index)
     return result
+
+
+def _item_mark(source: list, index: int, result: MarkedList):
+    if isinstance(source, MarkedList) and index < len(source.item_marks):
+        return source.item_marks[index]
+    return result.mark
+
+
+def _append(result: list, item, source: list, index: int) -> None:
+    result.append(item)
+    if isinstance(result, MarkedList):
+        result.item_marks.append(_item_mark(source, index, result))
 
 
 def _like(model, cls):
@@ -64,6 +85,9 @@ def _like(model, cls):
 
 def _put(result: dict, key, value, origin: dict) -> None:
     result[key] = value
-    if isinstance(result, MarkedDict) and isinstance(origin, MarkedDict):
-        result.key_marks[key] = origin.key_marks.get(key, (0, 0))
-        result.value_marks[key] = origin.value_marks.get(key, (0, 0))
+    if isinstance(result, MarkedDict):
+        if isinstance(origin, MarkedDict) and key in origin.value_marks:
+            result.key_marks[key] = origin.key_marks[key]
+            result.value_marks[key] = origin.value_marks[key]
+        else:  # from data without marks: the mapping's own place
+            result.key_marks[key] = result.value_marks[key] = result.mark

@@ -8,6 +8,7 @@ import json
 import sys
 
 from ..http.scopes import ALL_SCOPES, BUNDLES
+from ..profile import QUIRKS
 
 ERROR_CODES = ["rate_limit_exceeded", "service_unavailable", "internal_error", "execution_failed",
                "invalid_api_key", "expired_api_key", "revoked_api_key", "insufficient_scope", "timeout",
@@ -18,10 +19,15 @@ WEBHOOK_EVENTS = ["execution.started", "execution.completed", "execution.failed"
                   "thread.message.created", "thread.message.completed", "thread.message.failed",
                   "agent.execution.started", "agent.execution.completed", "agent.execution.failed"]
 
-TIME = {"type": ["string", "integer"],
-        "description": "ISO-8601 time (UTC when no zone is given) or epoch milliseconds"}
+# A time: ISO-8601 text (or any YAML timestamp form) or epoch milliseconds. The custom `format`
+# is checked by validate.py (clock.parse_instant must read it); other tools ignore it.
+TIME_FORMAT = "fakemaestro-time"
+TIME_FORMS = "ISO-8601 time (UTC when no zone is given) or epoch milliseconds"
+TIME = {"type": ["string", "integer"], "format": TIME_FORMAT, "description": TIME_FORMS}
 ID = {"type": "string", "minLength": 1}
-NULLABLE_TIME = {"anyOf": [TIME, {"type": "null"}]}
+NULLABLE_TIME = {"type": ["string", "integer", "null"], "format": TIME_FORMAT,
+                 "description": f"{TIME_FORMS}, or null"}
+NAMES = {"type": ["string", "array"], "items": {"type": "string"}}
 TEXT_OR_NULL = {"type": ["string", "null"]}
 
 
@@ -122,11 +128,11 @@ DEFS = {
                             "fail_with": {"type": "string"}}),
     "kb_behaviour": obj({"documents": array_of("document")}),
     "match": obj({
-        "operation": {"type": ["string", "array"], "description": "operationId(s) from openapi.yaml"},
-        "method": {"type": ["string", "array"]},
+        "operation": {**NAMES, "description": "operationId(s) from openapi.yaml"},
+        "method": NAMES,
         "path": {"type": "string", "description": "glob on the request path, e.g. /api/v1/workflows*"},
-        "key": {"type": ["string", "array"], "description": "API key name(s) from tenants.api_keys"},
-        "tenant": {"type": ["string", "array"], "description": "workspace id(s) of the requesting key"},
+        "key": {**NAMES, "description": "API key name(s) from tenants.api_keys"},
+        "tenant": {**NAMES, "description": "workspace id(s) of the requesting key"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "query": {"type": "object", "additionalProperties": {"type": "string"}},
         "body": {"type": "object", "description": "dotted path -> value the JSON body must hold"},
@@ -143,7 +149,7 @@ DEFS = {
     }),
     "latency": obj({"fixed_ms": {"type": "number", "minimum": 0},
                     "uniform_ms": {"type": "array", "items": {"type": "number", "minimum": 0},
-                                   "minItems": 2, "maxItems": 2},
+                                   "minItems": 2, "maxItems": 2, "description": "two numbers [low, high]"},
                     "lognormal": obj({"median_ms": {"type": "number", "exclusiveMinimum": 0},
                                       "sigma": {"type": "number", "minimum": 0}}, ("median_ms", "sigma"))}),
     "do": obj({
@@ -175,7 +181,10 @@ SCHEMA = {
         "seed": {"type": "integer", "description": "seeds ids, keys, generated data and fault probabilities"},
         "epoch": {**TIME, "description": "default time of records that give none"},
         "profile": {"enum": ["production", "intended"]},
-        "quirks": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "quirks": obj({name: {"type": "boolean", "description": f"{q.section}: true = {q.production}; "
+                                                                 f"false = {q.intended}"}
+                       for name, q in QUIRKS.items()},
+                      description="reproduce (true) or fix (false) single production defects, over the profile"),
         "clock": obj({"frozen_at": TIME, "start_at": TIME},
                      description="real time by default; frozen at an instant, or running from one"),
         "tenants": obj({"users": array_of("user"), "workspaces": array_of("workspace"),
