@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
+from typing import Callable
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -15,9 +16,20 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 class IdFactory:
     def __init__(self, seed: int | str) -> None:
         self._rng = random.Random(f"fakemaestro-ids:{seed}")
+        self._taken: Callable[[str], bool] | None = None
+
+    def avoid(self, taken: Callable[[str], bool]) -> None:
+        """Never hand out an id for which `taken(id)` is true (the store's ids): such a
+        draw is skipped and the next one taken, so the sequence stays deterministic. Ids
+        a scenario gives explicitly (an export, say) can be the very ones the seed
+        produces; made afterwards, a record must still get an id of its own."""
+        self._taken = taken
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        while True:
+            made = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+            if self._taken is None or not self._taken(made):
+                return made
 
     def api_key(self) -> str:
         # As production: 32 random bytes read as a big integer, base62, left-padded

@@ -2,12 +2,22 @@
 assertions in client tests (`verify`) and for debugging a failing CI run."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from .clock import parse_instant
+
 MAX_ENTRIES = 100_000  # oldest entries are dropped beyond this
 FILTERS = ("method", "path", "operation", "key", "status", "fault", "since", "until")
+
+
+class UnknownFilter(ValueError):
+    """A filter name the journal does not know."""
+
+
+class BadFilterValue(ValueError):
+    """A filter value the journal cannot read (e.g. `since` that is not a time)."""
 
 
 @dataclass
@@ -24,9 +34,16 @@ class Entry:
     fault: str | None  # name of the fault rule that fired
     latency_ms: float  # latency a fault added (deterministic)
     elapsed_ms: float  # measured time in the fake (the only field that varies between runs)
+    time_ms: int | None = field(default=None, repr=False, compare=False)  # `time` as epoch ms; not shown
+
+    def __post_init__(self) -> None:
+        if self.time_ms is None:
+            self.time_ms = parse_instant(self.time)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["time_ms"]
+        return out
 
 
 class Journal:
@@ -43,13 +60,36 @@ class Journal:
         return entry
 
     def clear(self) -> None:
+        """Forget every entry and start numbering again at 1, so that after a reset (or a
+        load) the same requests give the same journal."""
         self.entries.clear()
+        self._seq = 0
 
     def select(self, criteria: dict[str, Any]) -> list[Entry]:
+        """Entries matching every criterion. `since` (inclusive) and `until` (exclusive)
+        are instants -- ISO-8601 text with or without fractional seconds or a zone (none
+        means UTC), or epoch milliseconds (a number or a string of digits) -- compared as
+        instants. Raises UnknownFilter or BadFilterValue (both ValueErrors)."""
         unknown = set(criteria) - set(FILTERS)
         if unknown:
-            raise ValueError(f"unknown filter(s) {', '.join(sorted(unknown))}; valid filters: {', '.join(FILTERS)}")
+            raise UnknownFilter(f"unknown filter(s) {', '.join(sorted(unknown))}; "
+                                f"valid filters: {', '.join(FILTERS)}")
+        criteria = dict(criteria)
+        for name in ("since", "until"):
+            if name in criteria:
+                criteria[name] = instant_filter(criteria[name], name)
         return [e for e in self.entries if _matches(e, criteria)]
+
+
+def instant_filter(value: Any, name: str = "since") -> int:
+    """A `since`/`until` value as epoch milliseconds, or BadFilterValue."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    try:
+        return parse_instant(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise BadFilterValue(f"{name} must be an ISO-8601 time or epoch milliseconds; got {value!r} "
+                             f"({exc})") from None
 
 
 def _matches(entry: Entry, c: dict[str, Any]) -> bool:
@@ -62,6 +102,6 @@ def _matches(entry: Entry, c: dict[str, Any]) -> bool:
             return False
     if "status" in c and str(entry.status) != str(c["status"]):
         return False
-    if "since" in c and entry.time < str(c["since"]):
+    if "since" in c and entry.time_ms < c["since"]:
         return False
-    return not ("until" in c and entry.time >= str(c["until"]))
+    return not ("until" in c and entry.time_ms >= c["until"])

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from fakemaestro.admin import collections
 from fakemaestro.clock import Clock, iso, parse_instant
-from fakemaestro.journal import FILTERS
+from fakemaestro.journal import FILTERS, BadFilterValue, Journal
 from fakemaestro.scenario import build_store, load_scenario_text
 from fakemaestro.scenario.defaults import default_scenario
 from fakemaestro.scenario.marked import plain
@@ -444,6 +444,54 @@ def test_unknown_and_bad_journal_filters(client):
     _err(client.get(f"{A}/journal", params={"since": "yesterday"}), 400, "bad_request")
     _err(client.get(f"{A}/journal", params={"limit": "-1"}), 400, "bad_request")
     _err(client.get(f"{A}/journal", params={"limit": "ten"}), 400, "bad_request")
+    for bad in ("2026-13-01T00:00:00Z", "99999999999999999", "10:00", ""):
+        _err(client.get(f"{A}/journal", params={"until": bad}), 400, "bad_request")
+    for body in ({"since": True}, {"since": [1]}, {"until": 1e300}, {"until": "tomorrow"}):
+        _err(client.post(f"{A}/verify", json=body), 400, "bad_request")
+
+
+# the same instant as 2026-03-02T10:01:00Z, written in every accepted form
+_AT_10_01 = ["2026-03-02T10:01:00Z", "2026-03-02T10:01:00.000Z", "2026-03-02T10:01:00", "2026-03-02 10:01:00",
+             "2026-03-02T11:01:00+01:00", "2026-03-02T10:01:00.000000+00:00",
+             str(parse_instant("2026-03-02T10:01:00Z"))]
+
+
+@pytest.mark.parametrize("at", _AT_10_01)
+def test_journal_since_and_until_are_instants(client, keys, at):
+    _traffic(client, keys)  # entries 1-2 at 10:00:00.000, 3-5 at 10:01:00.000
+    assert [e["seq"] for e in client.get(f"{A}/journal", params={"since": at}).json()["entries"]] == [3, 4, 5]
+    assert [e["seq"] for e in client.get(f"{A}/journal", params={"until": at}).json()["entries"]] == [1, 2]
+    assert client.post(f"{A}/verify", json={"since": at, "count": 3}).json()["matches"] is True
+
+
+def test_journal_since_until_in_a_verify_body_as_numbers(client, keys):
+    _traffic(client, keys)
+    at = parse_instant("2026-03-02T10:01:00Z")
+    assert client.post(f"{A}/verify", json={"since": at}).json() == {"count": 3}
+    assert client.post(f"{A}/verify", json={"until": at, "since": at - 60_000}).json() == {"count": 2}
+    assert client.post(f"{A}/verify", json={"since": at + 1}).json() == {"count": 0}
+
+
+def test_journal_select_compares_instants_not_text():
+    journal = Journal()
+    for ms in (parse_instant("2026-03-02T10:00:59.999Z"), parse_instant("2026-03-02T10:01:00Z"),
+               parse_instant("2026-03-02T10:01:00.001Z")):
+        journal.add(time=iso(ms), method="GET", path="/p", query="", operation=None, key=None, tenant=None,
+                    status=200, fault=None, latency_ms=0.0, elapsed_ms=0.0)
+    seqs = lambda **c: [e.seq for e in journal.select(c)]  # noqa: E731
+    for at in _AT_10_01:
+        assert seqs(since=at) == [2, 3] and seqs(until=at) == [1]
+    assert seqs(since=parse_instant("2026-03-02T10:01:00Z")) == [2, 3]   # epoch ms as a number
+    with pytest.raises(BadFilterValue):
+        journal.select({"since": "soon"})
+    assert "time_ms" not in journal.entries[0].as_dict()
+    journal.clear()
+    assert journal.entries == [] and journal.add(**journal_fields()).seq == 1
+
+
+def journal_fields() -> dict:
+    return dict(time="2026-03-02T10:00:00.000Z", method="GET", path="/p", query="", operation=None, key=None,
+                tenant=None, status=200, fault=None, latency_ms=0.0, elapsed_ms=0.0)
 
 
 def test_delete_journal_clears_it(client, keys):
@@ -559,9 +607,6 @@ def test_export_makes_generated_records_explicit_and_keeps_fault_flags(client):
     assert _records(reloaded) == _records(client.app.state.fake.store)
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: ids made after loading an export can repeat the export's ids: "
-                                       "the loader's id generator restarts from the seed and does not skip ids "
-                                       "the scenario gives explicitly")
 def test_records_created_after_loading_an_export_get_fresh_ids(client):
     # the webhook's id is the first the loader generates; every other id and key is given
     text = """\
@@ -581,6 +626,64 @@ data:
     assert made.status_code == 201
     assert made.json()["data"]["id"] != existing
     assert len(client.app.state.fake.store.webhooks) == 2
+
+
+def test_ids_made_after_a_load_skip_every_id_of_the_store():
+    # the export gives, explicitly, the first ids the seed makes; all records made after are new
+    text = """\
+seed: 3
+tenants:
+  users: [{id: u}]
+  workspaces: [{id: w}]
+  api_keys: [{name: ci, id: k-1, key: fm_live_AdminExportCollision00000000001, user: u, workspace: w}]
+data:
+  agents: [{user: u, workspace: w, name: first}]
+  webhooks: [{user: u, workspace: w, name: first, url: 'http://127.0.0.1:9/x', events: [execution.started]}]
+"""
+    app = make_app(load_scenario_text(text, "ids.yaml"))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        state = app.state.fake
+        generated = {*state.store.agents, *state.store.webhooks}
+        assert client.put(f"{A}/scenario", content=client.get(f"{A}/state/export").text).status_code == 200
+        hdr = _hdr("fm_live_AdminExportCollision00000000001")
+        (agent,) = state.store.agents
+        made = {client.post(f"/api/v1/agents/{agent}/threads", headers=hdr).json()["data"]["id"],
+                client.post("/api/v1/webhooks", headers=hdr, json={"name": "n", "url": "http://127.0.0.1:9/y",
+                                                                     "events": ["execution.started"]}
+                            ).json()["data"]["id"]}
+        assert len(made) == 2 and not made & generated
+        # deterministic: the same steps after a reset make the same ids
+        client.post(f"{A}/reset")
+        again = {client.post(f"/api/v1/agents/{agent}/threads", headers=hdr).json()["data"]["id"],
+                 client.post("/api/v1/webhooks", headers=hdr, json={"name": "n", "url": "http://127.0.0.1:9/y",
+                                                                      "events": ["execution.started"]}
+                             ).json()["data"]["id"]}
+        assert again == made
+
+
+def test_store_inserts_never_overwrite():
+    from fakemaestro.store.store import DuplicateId
+    store = build_store(load_scenario_text(SMALL, "small.yaml"))
+    wf = store.workflows["00000000-0000-4000-8000-000000000001"]
+    with pytest.raises(DuplicateId, match="workflows"):
+        store.add_workflow(wf)
+    with pytest.raises(DuplicateId):
+        store.add_key(next(iter(store.keys.values())))
+    assert store.workflows["00000000-0000-4000-8000-000000000001"] is wf and len(store.keys) == 2
+    assert store.id_taken(wf.id) and not store.id_taken("00000000-0000-4000-8000-000000000002")
+
+
+def test_a_scenario_start_at_sets_the_clock_of_a_new_app():
+    scenario = load_scenario_text(SMALL + 'clock: {start_at: "2030-05-01T12:00:00Z"}\n', "small.yaml")
+    app = make_app(scenario)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        body = client.get(f"{A}/clock").json()
+        assert body["frozen"] is False
+        assert 0 <= body["now_ms"] - parse_instant("2030-05-01T12:00:00Z") < 5_000   # running from start_at
+    frozen = make_app(load_scenario_text(SMALL + "clock: {frozen_at: 1780000000000}\n", "small.yaml"))
+    assert frozen.app.state.fake.clock.frozen and frozen.app.state.fake.clock.now_ms() == 1780000000000
+    given = Clock(FROZEN)  # a clock given to create_app wins over the scenario's
+    assert make_app(scenario, clock=given).app.state.fake.clock is given
 
 
 # ================================================================= faults

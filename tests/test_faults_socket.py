@@ -296,26 +296,54 @@ def test_rate_limit_fault_looks_like_the_real_429(fake):
     assert rate_headers(faked) == expected
 
 
-@pytest.mark.parametrize("code,status,message", [
-    ("service_unavailable", 503, "Service temporarily unavailable"),
-    ("internal_error", 500, "Internal server error"),
-    ("execution_failed", 500, "Workflow execution failed"),
-    ("invalid_api_key", 401, "API key not found."),
-    ("expired_api_key", 401, "This API key has expired. Please generate a new key."),
-    ("revoked_api_key", 401, "This API key has been revoked. Please generate a new key."),
-    ("validation_error", 400, "Invalid input data"),
-    ("not_implemented", 501, "Streaming messages not yet implemented in public API. Use stream=false."),
+@pytest.mark.parametrize("code,status,message,after_auth", [
+    ("service_unavailable", 503, "Service temporarily unavailable", True),
+    ("internal_error", 500, "Internal server error", True),
+    ("execution_failed", 500, "Workflow execution failed", True),
+    ("invalid_api_key", 401, "API key not found.", False),
+    ("expired_api_key", 401, "This API key has expired. Please generate a new key.", False),
+    ("revoked_api_key", 401, "This API key has been revoked. Please generate a new key.", False),
+    ("validation_error", 400, "Invalid input data", True),
+    ("not_implemented", 501, "Streaming messages not yet implemented in public API. Use stream=false.", True),
 ])
-def test_catalogue_error(fake, code, status, message):
+def test_catalogue_error(fake, code, status, message, after_auth):
     fake.load([{"name": code, "match": {"operation": "getWorkflow"}, "do": {"error": code}}])
-    r = fake.http.get(f"/api/v1/workflows/{MISSING}", headers=fake.h(**{"X-Request-ID": "req-1"}))
+    r = fake.http.get(f"/api/v1/workflows/{MISSING}", headers=fake.h("full", **{"X-Request-ID": "req-1"}))
     assert r.status_code == status
     assert error_of(r) == {"code": code, "message": message}
     assert r.headers["content-type"] == JSON_CT and r.headers["x-request-id"] == "req-1"
     assert int(r.headers["content-length"]) == len(r.content)
-    assert not rate_headers(r)
-    entry = fake.journal(1)[0]
-    assert (entry["status"], entry["fault"], entry["operation"], entry["key"]) == (status, code, "getWorkflow", "bulk")
+    if after_auth:  # production raises it after authentication and the rate limiter: counted, with headers
+        assert rate_headers(r) == {"x-ratelimit-limit": "60", "x-ratelimit-remaining": "59",
+                                   "x-ratelimit-reset": str(NEXT_MINUTE), "x-ratelimit-limit-day": "10000",
+                                   "x-ratelimit-remaining-day": "9999"}
+    else:           # the 401s come from the auth hook: no headers, not counted
+        assert not rate_headers(r)
+    assert fake.get("/api/v1/agents", "full").headers["x-ratelimit-remaining"] == ("58" if after_auth else "59")
+    entry = fake.journal(2)[0]
+    assert (entry["status"], entry["fault"], entry["operation"], entry["key"]) == (status, code, "getWorkflow", "full")
+
+
+def test_faked_errors_after_auth_without_a_valid_key_carry_no_headers(fake):
+    fake.load([{"match": {"operation": "getWorkflow"}, "do": {"error": "internal_error"}}])
+    for headers in ({}, {"X-API-Key": "fm_live_" + "A" * 32}, fake.h("expired")):
+        r = fake.http.get(f"/api/v1/workflows/{MISSING}", headers=headers)
+        assert r.status_code == 500 and error_of(r)["code"] == "internal_error" and not rate_headers(r)
+
+
+def test_faked_errors_after_auth_count_like_production(fake):
+    # low-rate allows 3 a minute; faked post-auth errors use up the window like real answers
+    fake.load([{"match": {"operation": "getWorkflow"}, "do": {"error": "resource_not_found"}}])
+    remaining = [fake.get(f"/api/v1/workflows/{MISSING}", "low-rate").headers["x-ratelimit-remaining"]
+                 for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    real = fake.get("/api/v1/workflows", "low-rate")  # not faked: production's own 429
+    assert real.status_code == 429 and real.headers["x-ratelimit-remaining"] == "0"
+    # over the limit, the rule still decides the answer; its headers say nothing remains
+    faked = fake.get(f"/api/v1/workflows/{MISSING}", "low-rate")
+    assert faked.status_code == 404 and faked.headers["x-ratelimit-remaining"] == "0"
+    assert "retry-after" not in faked.headers
+    assert faked.headers["x-ratelimit-remaining-day"] == str(10000 - 5)
 
 
 def test_catalogue_error_message_override(fake):
@@ -347,6 +375,7 @@ def test_insufficient_scope_is_the_real_403(fake):
         "code": "insufficient_scope", "message": "Missing required scopes: threads:write",
         "details": {"required_scopes": ["agents:read", "threads:write"], "missing_scopes": ["threads:write"],
                     "your_scopes": list(BUNDLES["read-only"])}}
+    assert names(faked) == names(real)
     assert documented("createThread", "POST", faked) == []
 
 
@@ -401,25 +430,7 @@ NOT_FOUND_CASES = {
     "getAgentMemory": ("GET", "/api/v1/agents/{A}/memory/{U}", None),
     "deleteAgentMemory": ("DELETE", "/api/v1/agents/{A}/memory/{U}", None),
 }
-WRONG_RESOURCE = {
-    "createThread": "names a Thread (the id is the agent's; production's 404 is the Agent's)",
-    "listAgentMemory": "names 'Working memory'; production's only 404 here is the Agent's",
-    "getAgentMemoryStats": "names 'Working memory'; production's only 404 here is the Agent's",
-    "searchAgentMemory": "names 'Working memory'; production's only 404 here is the Agent's",
-    "putAgentMemory": "names 'Working memory'; production's only 404 here is the Agent's",
-    "getAgentMemory": "gives the agent id alone; production's memory 404 names '<agentId>/<userId>'",
-    "deleteAgentMemory": "gives the agent id alone; production's memory 404 names '<agentId>/<userId>'",
-}
-
-
-def _not_found_params():
-    for op in NOT_FOUND_CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=f"fake bug: resource_not_found on {op} {WRONG_RESOURCE[op]}")] \
-            if op in WRONG_RESOURCE else []
-        yield pytest.param(op, marks=marks, id=op)
-
-
-@pytest.mark.parametrize("operation", list(_not_found_params()))
+@pytest.mark.parametrize("operation", list(NOT_FOUND_CASES))
 def test_resource_not_found_is_the_real_404_of_the_operation(fake, operation):
     method, template, body = NOT_FOUND_CASES[operation]
     path = template.format(M=MISSING, U=MISSING_USER, A=fake.owned("agents").id)
@@ -430,18 +441,30 @@ def test_resource_not_found_is_the_real_404_of_the_operation(fake, operation):
     faked = fake.http.request(method, path, headers=fake.h(), **kwargs)
     assert faked.status_code == 404
     assert error_of(faked) == error_of(real)
+    assert names(faked) == names(real)
     assert documented(operation, method, faked) == []
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: catalogue errors production raises after authentication "
-                                       "(404, 403, 400, 500...) come without the X-RateLimit-* headers every "
-                                       "authenticated production response carries")
+@pytest.mark.parametrize("operation", ["getAgentMemory", "deleteAgentMemory"])
+def test_memory_not_found_names_the_agent_when_production_would(fake, operation):
+    # two 404s are possible here: the Agent's (agent not in the key's workspace) or the memory's
+    method, template, _ = NOT_FOUND_CASES[operation]
+    path = template.format(A=MISSING, U=MISSING_USER)
+    real = fake.http.request(method, path, headers=fake.h())
+    fake.load([{"match": {"operation": operation}, "do": {"error": "resource_not_found"}}])
+    faked = fake.http.request(method, path, headers=fake.h())
+    assert error_of(faked) == error_of(real) == {
+        "code": "resource_not_found", "message": f"Agent with id '{MISSING}' not found",
+        "details": {"resource": "Agent", "id": MISSING}}
+
+
 @pytest.mark.parametrize("error", ["resource_not_found", "validation_error"])
 def test_errors_production_raises_after_auth_carry_the_rate_headers(fake, error):
     real = fake.get(f"/api/v1/workflows/{MISSING}")
     fake.load([{"match": {"operation": "getWorkflow"}, "do": {"error": error}}])
     faked = fake.get(f"/api/v1/workflows/{MISSING}")
     assert set(rate_headers(faked)) == set(rate_headers(real)) == set(RATE_HEADERS[:5])
+    assert names(faked) == names(real)
 
 
 @pytest.mark.parametrize("code,status,reason,message", [
@@ -462,21 +485,35 @@ def test_framework_errors_in_fastify_shape(fake, code, status, reason, message):
         assert documented("listAgents", "GET", r) == []
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: damage (malformed_json, truncate_at, drip) given together "
-                                       "with error/status is accepted by the loader and silently ignored")
 @pytest.mark.parametrize("do", [{"error": "internal_error", "malformed_json": True},
                                 {"error": "framework_502", "truncate_at": 10},
-                                {"status": 418, "body": {"a": "long enough body"}, "truncate_at": 10}],
-                         ids=["error+malformed_json", "error+truncate_at", "status+truncate_at"])
+                                {"status": 418, "body": {"a": "long enough body"}, "truncate_at": 10},
+                                {"status": 418, "body": {"a": "long enough body"}, "malformed_json": True},
+                                {"error": "resource_not_found", "truncate_at": 0}],
+                         ids=["error+malformed_json", "error+truncate_at", "status+truncate_at",
+                              "status+malformed_json", "error+truncate_at_0"])
 def test_damage_applies_to_a_faked_answer_too(fake, do):
     fake.load([{"match": {"operation": "listWorkflows"}, "do": do}])
     got = wire(fake.port, "GET", "/api/v1/workflows", fake.h())
     status, headers = got.head()
-    assert status == {"internal_error": 500, "framework_502": 502, None: 418}[do.get("error")]
+    assert status == {"internal_error": 500, "framework_502": 502, "resource_not_found": 404,
+                      None: 418}[do.get("error")]
+    assert got.eof and got.error is None
     if "truncate_at" in do:
-        assert len(got.body) == 10 < int(headers["content-length"])
+        assert len(got.body) == do["truncate_at"] < int(headers["content-length"])
     else:
-        assert int(headers["content-length"]) == len(got.body) and not _is_json(got.body)
+        assert int(headers["content-length"]) == len(got.body) > 0 and not _is_json(got.body)
+
+
+def test_drip_applies_to_a_faked_answer_too(fake):
+    fake.load([{"match": {"operation": "listWorkflows"},
+                "do": {"status": 418, "body": {"pad": "x" * 300}, "drip": {"chunk_bytes": 100, "interval_ms": 80}}}])
+    got = wire(fake.port, "GET", "/api/v1/workflows", fake.h())
+    status, headers = got.head()
+    assert status == 418 and got.eof and int(headers["content-length"]) == len(got.body)
+    assert json.loads(got.body) == {"pad": "x" * 300}
+    arrivals = got.body_arrivals()
+    assert len(arrivals) >= 3 and arrivals[-1] - arrivals[0] >= 2 * 0.08 * 0.8
 
 
 def _is_json(data: bytes) -> bool:
@@ -686,9 +723,6 @@ def test_sse_cut_before_the_first_event_of_a_live_execution(fake):
     assert [e["status"] for e in fake.journal(2)] == [200, 200]  # the held stream ended when the client left
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: sse_cut_after N >= 1 never cuts: only frames starting with "
-                                       "'event:' are counted and the cut waits for event N+1, which no stream "
-                                       "the fake serves ever sends (keep-alives follow instead)")
 def test_sse_cut_after_the_first_event(fake):
     fake.load([{"match": {"headers": {"X-Damage": "yes"}}, "do": {"sse_cut_after": 1}}])
     running = fake.owned("executions", status="running")
@@ -697,6 +731,33 @@ def test_sse_cut_after_the_first_event(fake):
     payload, terminated = dechunk(cut.body)
     assert cut.eof and not terminated
     assert payload.startswith(b"event: connected\n") and b"keepalive" not in payload
+
+
+def test_sse_cut_after_the_event_of_a_finished_execution(fake):
+    fake.load([{"match": {"headers": {"X-Damage": "yes"}}, "do": {"sse_cut_after": 1}}])
+    done = fake.owned("executions", status="completed")
+    cut = _sse(fake, done, damage=True, deadline=3)
+    payload, terminated = dechunk(cut.body)
+    assert cut.head()[0] == 200 and cut.eof and not terminated
+    assert payload.startswith(b"event: execution:completed\ndata: ") and payload.endswith(b"\n\n")
+    assert payload.count(b"event:") == 1
+    assert cut.pieces[-1][0] < 0.4   # cut right after the event, not when the stream would end (500 ms)
+
+
+def test_sse_cut_after_counts_events_not_keepalives(fake):
+    # a live stream sends one event (`connected`), then only keep-alives: with N = 2 it is never cut
+    fake.load([{"match": {"headers": {"X-Damage": "yes"}}, "do": {"sse_cut_after": 2}}])
+    running = fake.owned("executions", status="running")
+    held = _sse(fake, running, damage=True, deadline=0.4)
+    payload, terminated = dechunk(held.body)
+    assert not held.eof and not terminated
+    assert payload.startswith(b"event: connected\n") and payload.count(b": keepalive\n\n") >= 2
+
+
+def test_sse_cut_leaves_answers_that_are_not_streams_alone(fake):
+    fake.load([{"match": {"operation": "streamExecutionEvents"}, "do": {"sse_cut_after": 0}}])
+    r = fake.get(f"/api/v1/executions/{MISSING}/events")
+    assert r.status_code == 404 and error_of(r)["code"] == "resource_not_found"
 
 
 # ================================================================= when
@@ -775,10 +836,6 @@ def test_from_and_until_with_a_zone(fake):
     assert fake.get("/api/v1/workflows").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: `from`/`until` as epoch milliseconds (allowed by the schema) "
-                                       "load fine, then every matching request crashes the fault engine "
-                                       "(parse_instant(int) -> AttributeError) and the client gets hypercorn's "
-                                       "text/plain 500 'Internal Server Error'")
 def test_from_and_until_in_epoch_milliseconds(fake):
     fake.load([{"match": {"operation": "listAgents"}, "when": {"from": FROZEN - 1, "until": FROZEN + 1},
                 "do": UNAVAILABLE}])
@@ -976,8 +1033,6 @@ def test_reset_after_a_fault_restores_a_fresh_store(fake, do):
     assert _rendered(lambda path: fake.http.get(path, headers=fake.h())) == fresh
 
 
-@pytest.mark.xfail(strict=True, reason="fake bug: Journal.clear() (used by reset() and load()) keeps the sequence "
-                                       "counter, so after reset the same requests get different `seq` numbers")
 def test_after_reset_the_same_requests_give_the_same_journal(fake):
     fake.load([{"name": "every-2", "match": {"operation": "listWorkflows"}, "when": {"every": 2}, "do": UNAVAILABLE}])
 

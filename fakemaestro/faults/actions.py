@@ -11,10 +11,34 @@ from ..http import envelope
 from ..http.errors import ApiError, FrameworkError
 from ..store.models import ApiKey
 
-# resource named in a 404 by the operation that was asked for
-RESOURCE_OF = {"Workflow": "Workflow", "Execution": "Execution", "Agent": "Agent", "Thread": "Thread",
-               "Trigger": "Trigger", "KnowledgeBase": "Knowledge Base", "Webhook": "Webhook",
-               "AgentMemory": "Working memory"}
+# The 404 production renders for each operation: (resource name, path parameter(s) that
+# make the id). Memory get/delete have two 404s (CONTRACT.md §5.3): the Agent's when
+# the agent is not in the key's workspace, else the Working memory's, whose id is
+# "<agentId>/<userId>" -- `catalogue_error` picks the one production would render.
+NOT_FOUND_OF: dict[str, tuple[str, tuple[str, ...]]] = {
+    "getWorkflow": ("Workflow", ("id",)), "executeWorkflow": ("Workflow", ("id",)),
+    "getExecution": ("Execution", ("id",)), "cancelExecution": ("Execution", ("id",)),
+    "streamExecutionEvents": ("Execution", ("id",)),
+    "getAgent": ("Agent", ("id",)), "createThread": ("Agent", ("id",)),
+    "listAgentMemory": ("Agent", ("agentId",)), "getAgentMemoryStats": ("Agent", ("agentId",)),
+    "searchAgentMemory": ("Agent", ("agentId",)), "putAgentMemory": ("Agent", ("agentId",)),
+    "getAgentMemory": ("Working memory", ("agentId", "userId")),
+    "deleteAgentMemory": ("Working memory", ("agentId", "userId")),
+    "getThread": ("Thread", ("id",)), "deleteThread": ("Thread", ("id",)),
+    "listThreadMessages": ("Thread", ("id",)), "sendThreadMessage": ("Thread", ("id",)),
+    "executeTrigger": ("Trigger", ("id",)),
+    "getKnowledgeBase": ("Knowledge Base", ("id",)), "queryKnowledgeBase": ("Knowledge Base", ("id",)),
+    "getWebhook": ("Webhook", ("id",)), "updateWebhook": ("Webhook", ("id",)), "deleteWebhook": ("Webhook", ("id",)),
+    "testWebhook": ("Webhook", ("id",)), "listWebhookDeliveries": ("Webhook", ("id",)),
+}
+# Codes production only sends once authentication and the rate limiter have passed
+# (the scope check, handlers): a faked one carries the X-RateLimit-* headers and counts
+# toward the limit, as production's would (CONTRACT.md §1.2, §3). The others are
+# answered as before authentication, with no rate headers and no count: the 401s
+# (the auth hook), rate_limit_exceeded (the limiter itself; its own headers), and
+# framework_* (a DB failure as the key is looked up, or a gateway in front).
+AFTER_AUTH = frozenset({"insufficient_scope", "resource_not_found", "validation_error", "execution_failed",
+                        "internal_error", "not_implemented", "timeout", "service_unavailable"})
 DEFAULT_MESSAGES = {
     "service_unavailable": "Service temporarily unavailable",
     "internal_error": "Internal server error",
@@ -33,7 +57,8 @@ STATUS = {"service_unavailable": 503, "internal_error": 500, "execution_failed":
           "timeout": 408, "resource_not_found": 404, "insufficient_scope": 403, "rate_limit_exceeded": 429}
 
 
-def catalogue_error(action: dict, operation, params: dict, key: ApiKey | None, limiter, now_ms: int):
+def catalogue_error(action: dict, operation, params: dict, key: ApiKey | None, limiter, now_ms: int,
+                    store=None):
     """The exception production would raise for this error code."""
     code = action["error"]
     message = action.get("message")
@@ -44,14 +69,37 @@ def catalogue_error(action: dict, operation, params: dict, key: ApiKey | None, l
     if code == "insufficient_scope":
         return _scope_error(operation, key)
     if code == "resource_not_found":
-        resource = _resource_name(operation)
-        ident = next(iter(params.values()), "") if params else ""
+        resource, ident = _not_found_target(operation, params, key, store)
         return ApiError(404, code, message or messages.NOT_FOUND.format(resource=resource, id=ident),
                         {"resource": resource, "id": ident})
     if code == "timeout":
         return ApiError(408, code, message or messages.AGENT_TIMEOUT.format(
             timeout=120000, thread_id=params.get("id", "")))
     return ApiError(STATUS[code], code, message or DEFAULT_MESSAGES[code])
+
+
+def _not_found_target(operation, params: dict, key: ApiKey | None, store) -> tuple[str, str]:
+    """(resource, id) of the 404 production renders for this request; ids as the client
+    sent them, as production's handlers echo them."""
+    target = NOT_FOUND_OF.get(operation.operation_id) if operation is not None else None
+    if target is None:  # an operation production never answers 404 (lists, createWebhook)
+        return _resource_name(operation), str(next(iter(params.values()), "")) if params else ""
+    resource, names = target
+    if resource == "Working memory" and not _agent_visible(params.get("agentId", ""), key, store):
+        return "Agent", params.get("agentId", "")
+    return resource, "/".join(str(params.get(name, "")) for name in names)
+
+
+def _agent_visible(agent_id: str, key: ApiKey | None, store) -> bool:
+    """Would production's agent lookup pass (so that its 404 is the memory's)? Without a
+    key or a store to ask, the operation's own resource is named."""
+    if key is None or store is None:
+        return True
+    from ..store.pguuid import pg_uuid
+    try:
+        return store.agent_in_workspace(pg_uuid(agent_id), key.workspace_id) is not None
+    except Exception:  # not a UUID: production would not get that far either
+        return False
 
 
 def _resource_name(operation) -> str:
@@ -108,24 +156,51 @@ def custom_response(action: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes
     else:
         payload = str(body).encode("utf-8")
         headers.setdefault("content-type", "text/plain; charset=utf-8")
+    if action.get("malformed_json") and payload:
+        payload = corrupt(payload)  # a complete response whose (shorter) body is broken
     headers["content-length"] = str(len(payload))
     return int(action["status"]), [(k.encode(), v.encode()) for k, v in headers.items()], payload
 
 
+DAMAGE = ("truncate_at", "drip", "sse_cut_after")
+
+
 class DamagingSend:
-    """Wraps ASGI `send` to damage the real answer as a fault asks."""
+    """Wraps ASGI `send` to damage an answer as a fault asks: production's real answer,
+    or the error/custom answer the same rule gives.
+
+    truncate_at N   the head (promising the whole body), the first N body bytes, then
+                    the connection is closed (FIN).
+    drip            the body in chunk_bytes pieces, interval_ms apart.
+    sse_cut_after N applies to event streams only (`content-type: text/event-stream`;
+                    other answers pass undamaged). An event is a complete SSE frame (up
+                    to its terminating blank line) that carries a field (`event:`,
+                    `data:`...); comment frames such as the `: keepalive` heartbeat are
+                    not events and are not counted. The connection is closed (FIN, no
+                    terminating chunk) as soon as N events have been sent, before
+                    anything else; N = 0 closes it right after the head.
+    """
 
     def __init__(self, send, action: dict, drop) -> None:
         self.send, self.action, self.drop = send, action, drop
         self.events = 0
+        self.event_stream = False
+        self._pending = b""  # the start of an SSE frame whose end has not been sent yet
 
     async def __call__(self, message) -> None:
+        if message["type"] == "http.response.start":
+            self.event_stream = _content_type(message.get("headers") or []).startswith(b"text/event-stream")
+            await self.send(message)
+            return
         if message["type"] != "http.response.body":
             await self.send(message)
             return
         body, more = message.get("body", b""), message.get("more_body", False)
         if "sse_cut_after" in self.action:
-            await self._stream(body, more)
+            if self.event_stream:
+                await self._stream(body, more)
+            else:
+                await self.send(message)
         elif "truncate_at" in self.action:
             await self.send({"type": "http.response.body", "body": body[: self.action["truncate_at"]],
                              "more_body": True})
@@ -144,11 +219,37 @@ class DamagingSend:
             await self.send({"type": "http.response.body", "body": b""})
 
     async def _stream(self, body: bytes, more: bool) -> None:
-        if body.startswith(b"event:"):
-            if self.events >= self.action["sse_cut_after"]:
+        limit = self.action["sse_cut_after"]
+        if self.events >= limit:  # N = 0: nothing after the head
+            self.drop(reset=False)
+        seen = self.events
+        for end, is_event in _frames(self._pending, body):
+            seen += is_event
+            if seen == limit:  # send up to the end of the Nth event, then close
+                await self.send({"type": "http.response.body", "body": body[:end], "more_body": True})
+                self.events = seen
                 self.drop(reset=False)
-            self.events += 1
+        self.events = seen
+        text = self._pending + body
+        self._pending = text[text.rfind(b"\n\n") + 2:] if b"\n\n" in text else text
         await self.send({"type": "http.response.body", "body": body, "more_body": more})
+
+
+def _content_type(headers) -> bytes:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.lower()
+    return b""
+
+
+def _frames(pending: bytes, body: bytes):
+    """(end offset in `body`, is_event) of each SSE frame that `body` completes."""
+    text, start = pending + body, 0
+    while (end := text.find(b"\n\n", start)) != -1:
+        frame = text[start:end]
+        is_event = any(line and not line.startswith(b":") for line in frame.split(b"\n"))
+        yield end + 2 - len(pending), is_event
+        start = end + 2
 
 
 def corrupt(payload: bytes) -> bytes:

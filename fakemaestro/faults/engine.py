@@ -4,6 +4,12 @@ Rules are evaluated in order after body parsing and before authentication, as th
 request pipeline places them; the first rule that matches and fires decides. Each
 rule has its own random source seeded from the scenario seed and its position, so
 the same scenario and seed give the same fault sequence.
+
+A faked catalogue error that production only raises after authentication (403, 404,
+400, 500, 501, 408, 503: actions.AFTER_AUTH) is answered as production's would be:
+the key is authenticated and counted by the rate limiter, and the answer carries the
+X-RateLimit-* headers. Damage (malformed_json, truncate_at, drip, sse_cut_after)
+given with `error` or `status` damages that answer.
 """
 from __future__ import annotations
 

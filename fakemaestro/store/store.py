@@ -17,10 +17,23 @@ from .models import (Agent, AgentExecution, ApiKey, Chunk, Delivery, Document, E
 WORKSPACE_WORKFLOW_CAP = 1000  # production loads "the first 1000 workflows" (§5.2, §5.5)
 
 
+class DuplicateId(ValueError):
+    """An insert whose id a record of the same collection already has: never overwritten."""
+
+    def __init__(self, collection: str, ident) -> None:
+        super().__init__(f"duplicate id {ident!r} in {collection}: a record with this id already exists")
+        self.collection, self.ident = collection, ident
+
+
 class Store:
     def __init__(self, ids: IdFactory) -> None:
         self.ids = ids
         self._seq = itertools.count(1)
+        # every id of every collection (one primary key per collection, as in production's
+        # tables); ids the factory makes skip all of them
+        self._ids: dict[str, set] = defaultdict(set)
+        self._all_ids: set[str] = set()
+        ids.avoid(self.id_taken)
         self.users: dict[str, User] = {}
         self.workspaces: dict[str, Workspace] = {}
         self.keys: dict[str, ApiKey] = {}
@@ -57,6 +70,19 @@ class Store:
     def seq(self) -> int:
         return next(self._seq)
 
+    def id_taken(self, ident: str) -> bool:
+        """Is `ident` the id of any record, in any collection?"""
+        return ident in self._all_ids
+
+    def _claim(self, collection: str, ident) -> None:
+        """Record a new id of `collection`; an id already there is refused, never overwritten."""
+        taken = self._ids[collection]
+        if ident in taken:
+            raise DuplicateId(collection, ident)
+        taken.add(ident)
+        if isinstance(ident, str):
+            self._all_ids.add(ident)
+
     @staticmethod
     def _page(index: NewestFirst | None, table: dict, offset: int, limit: int) -> tuple[list, int]:
         """A newest-first page of `table` rows and the index's total."""
@@ -66,12 +92,17 @@ class Store:
 
     # ------------------------------------------------------------ tenants
     def add_user(self, user: User) -> None:
+        self._claim("users", user.id)
         self.users[user.id] = user
 
     def add_workspace(self, ws: Workspace) -> None:
+        self._claim("workspaces", ws.id)
         self.workspaces[ws.id] = ws
 
     def add_key(self, key: ApiKey) -> None:
+        if key.key_hash in self.keys_by_hash:
+            raise DuplicateId("api_keys (key)", key.raw[:12] + "...")
+        self._claim("api_keys", key.id)
         self.keys[key.id] = key
         self.keys_by_hash[key.key_hash] = key
 
@@ -83,6 +114,7 @@ class Store:
 
     # ------------------------------------------------------------ workflows
     def add_workflow(self, wf: Workflow) -> None:
+        self._claim("workflows", wf.id)
         self.workflows[wf.id] = wf
         self._wf_seq[wf.id] = self.seq()
         if wf.deleted_at is None and wf.workflow_type in ("user", None):
@@ -110,6 +142,7 @@ class Store:
 
     # ------------------------------------------------------------ executions
     def add_execution(self, ex: Execution) -> None:
+        self._claim("executions", ex.id)
         ex.seq = ex.seq or self.seq()
         self.executions[ex.id] = ex
         if ex.deleted_at is None:
@@ -147,6 +180,7 @@ class Store:
 
     # ------------------------------------------------------------ agents
     def add_agent(self, agent: Agent) -> None:
+        self._claim("agents", agent.id)
         self.agents[agent.id] = agent
         self._agent_seq[agent.id] = self.seq()
         if agent.deleted_at is None:
@@ -163,6 +197,7 @@ class Store:
 
     # ------------------------------------------------------------ memory
     def add_memory(self, row: WorkingMemory) -> None:
+        self._claim("working_memory", (row.agent_id, row.user_id, row.thread_id))
         row.seq = row.seq or self.seq()
         self.memory[row.agent_id].append(row)
 
@@ -189,6 +224,7 @@ class Store:
         if row is None:
             return False
         self.memory[agent_id].remove(row)
+        self._ids["working_memory"].discard((row.agent_id, row.user_id, row.thread_id))
         return True
 
     def conversation_messages(self, agent_id: str, user_id: str | None = None) -> list[Message]:
@@ -204,6 +240,7 @@ class Store:
 
     # ------------------------------------------------------------ threads
     def add_thread(self, thread: Thread) -> None:
+        self._claim("threads", thread.id)
         self.threads[thread.id] = thread
 
     def thread_in_workspace(self, thread_id: str, workspace_id: str) -> Thread | None:
@@ -213,6 +250,7 @@ class Store:
         return thread
 
     def add_message(self, message: Message) -> None:
+        self._claim("messages", message.id)
         message.seq = message.seq or self.seq()
         rows = self.messages[message.thread_id]
         rows.append(message)
@@ -223,10 +261,12 @@ class Store:
         return self.messages.get(thread_id, [])[:limit]
 
     def add_agent_execution(self, run: AgentExecution) -> None:
+        self._claim("agent_executions", run.id)
         self.agent_executions[run.id] = run
 
     # ------------------------------------------------------------ triggers
     def add_trigger(self, trigger: Trigger) -> None:
+        self._claim("triggers", trigger.id)
         self.triggers[trigger.id] = trigger
         self._triggers_by_wf[trigger.workflow_id].append(trigger.id)
 
@@ -242,6 +282,7 @@ class Store:
 
     # ------------------------------------------------------------ knowledge bases
     def add_knowledge_base(self, kb: KnowledgeBase) -> None:
+        self._claim("knowledge_bases", kb.id)
         self.knowledge_bases[kb.id] = kb
         self._kb_by_user[kb.user_id].add(kb.created_at, self.seq(), kb.id)
 
@@ -253,9 +294,11 @@ class Store:
         return kb if kb is not None and kb.user_id == user_id else None
 
     def add_document(self, doc: Document) -> None:
+        self._claim("documents", doc.id)
         self.documents[doc.knowledge_base_id].append(doc)
 
     def add_chunk(self, chunk: Chunk) -> None:
+        self._claim("chunks", chunk.id)
         self.chunks[chunk.knowledge_base_id].append(chunk)
 
     def kb_stats(self, kb_id: str) -> tuple[int, int]:
@@ -270,6 +313,7 @@ class Store:
 
     # ------------------------------------------------------------ webhooks
     def add_webhook(self, hook: Webhook) -> None:
+        self._claim("webhooks", hook.id)
         self.webhooks[hook.id] = hook
         self._webhook_seq[hook.id] = self.seq()
         if hook.deleted_at is None:
@@ -289,6 +333,7 @@ class Store:
         hook.deleted_at, hook.is_active = now_ms, False
 
     def add_delivery(self, delivery: Delivery) -> None:
+        self._claim("deliveries", delivery.id)
         self.delivery_rows[delivery.id] = delivery
         self.deliveries[delivery.webhook_id].add(delivery.created_at, delivery.id, str(delivery.id))
         self.next_delivery_id = max(self.next_delivery_id, delivery.id + 1)
