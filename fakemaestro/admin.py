@@ -55,7 +55,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .clock import iso, parse_instant
-from .journal import FILTERS
+from .journal import FILTERS, BadFilterValue, UnknownFilter
 from .scenario import Scenario, ScenarioError
 from .scenario.loader import check, parse_text
 from .scenario.marked import load_marked, plain
@@ -209,19 +209,18 @@ def _format(request: Request, default: str) -> str:
 
 
 def _instant(value: Any, name: str) -> int:
-    """ISO-8601 text or epoch milliseconds -> epoch milliseconds."""
+    """ISO-8601 text (with or without fractional seconds or a zone) or epoch milliseconds
+    (a number or a string of digits) -> epoch milliseconds, within years 1..9999."""
     if isinstance(value, bool):
         raise bad_request(f"{name} must be an ISO-8601 time or epoch milliseconds; got {json.dumps(value)}")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    if isinstance(value, (str, datetime)):
+        value = int(value.strip())
+    if isinstance(value, (int, str, datetime)):
         try:
             return parse_instant(value)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             pass
     raise bad_request(f"{name} must be an ISO-8601 time or epoch milliseconds; got {json.dumps(value, default=str)}")
 
@@ -349,17 +348,19 @@ def _criteria(raw: dict) -> dict:
                          f"unknown filter(s) {', '.join(unknown)}; valid filters: {', '.join(FILTERS)}",
                          {"unknown": unknown, "valid_filters": list(FILTERS)})
     criteria = dict(raw)
-    for name in ("since", "until"):  # the journal compares its own ISO text: normalize to it
+    for name in ("since", "until"):  # instants, compared as instants by the journal
         if name in criteria:
-            criteria[name] = iso(_instant(criteria[name], name))
+            criteria[name] = _instant(criteria[name], name)
     return criteria
 
 
 def _select(state, criteria: dict) -> list:
     try:
         return state.journal.select(criteria)
-    except ValueError as exc:
+    except UnknownFilter as exc:
         raise AdminError(400, "unknown_filter", str(exc), {"valid_filters": list(FILTERS)}) from None
+    except BadFilterValue as exc:
+        raise bad_request(str(exc)) from None
 
 
 # ------------------------------------------------------------------ store dump and export
@@ -616,6 +617,7 @@ def admin_routes(state) -> list[Route]:
             clock.advance(advance)
         if freeze is False:
             clock.unfreeze()
+        await state.world.flush()  # what the move made due (runs, webhook sends) is done on return
         return json_response(_clock_view(state))
 
     async def get_state(request: Request) -> Response:

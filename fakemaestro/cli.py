@@ -9,7 +9,17 @@ import sys
 
 from . import __version__
 from .scenario import Scenario, ScenarioError, load_scenario_files
+from .profile import PROFILES, QUIRKS
 from .scenario.defaults import DEFAULT_SEED, default_scenario
+
+
+def _quirk(text: str) -> tuple[str, bool]:
+    name, sep, state = text.partition("=")
+    if name not in QUIRKS:
+        raise argparse.ArgumentTypeError(f"unknown quirk {name!r}; known quirks: {', '.join(QUIRKS)}")
+    if not sep or state not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"expected {name}=on or {name}=off, got {text!r}")
+    return name, state == "on"
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -38,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", metavar="TOKEN",
                        help="require this token on the admin API under /_fakemaestro/ (all but its health), as "
                             "'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN' (default: no token)")
+    serve.add_argument("--profile", choices=PROFILES,
+                       help="production: reproduce production's defects (the scenario's choice, else the "
+                            "default); intended: the behaviour production means to have")
+    serve.add_argument("--quirk", metavar="NAME=on|off", action="append", default=[], type=_quirk,
+                       help="reproduce (on) or fix (off) one production defect, over the profile; repeatable; "
+                            f"names: {', '.join(QUIRKS)}")
     _add_scenario_flags(serve)
     keys = commands.add_parser("keys", help="print the scenario's API keys by name")
     _add_scenario_flags(keys)
@@ -65,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "keys":
         return _keys(scenario, args.json)
-    return _serve(scenario, args.host, args.port, args.admin_token)
+    return _serve(scenario, args.host, args.port, args.admin_token, args.profile, dict(args.quirk))
 
 
 def _check(files: list[str]) -> int:
@@ -109,13 +125,14 @@ def _keys(scenario: Scenario, as_json: bool) -> int:
     return 0
 
 
-def _serve(scenario: Scenario, host: str, port: int, admin_token: str | None = None) -> int:
+def _serve(scenario: Scenario, host: str, port: int, admin_token: str | None = None,
+           profile: str | None = None, quirks: dict[str, bool] | None = None) -> int:
     from hypercorn.asyncio import serve
     from hypercorn.config import Config
 
     from .app import create_app
 
-    app = create_app(scenario, admin_token=admin_token)
+    app = create_app(scenario, admin_token=admin_token, profile=profile, quirks=quirks)
     sock = _listen(host, port)  # bound here so port 0 resolves before we print the URL
     config = Config()
     config.bind = [f"fd://{sock.fileno()}"]
@@ -123,7 +140,11 @@ def _serve(scenario: Scenario, host: str, port: int, admin_token: str | None = N
     config.accesslog = None
     config.loglevel = "WARNING"
     bound_host, bound_port = sock.getsockname()[:2]
-    print(f"FakeMaestro serving {scenario.source}", flush=True)
+    fidelity = app.state.fake.fidelity
+    switched = [f"{name}={'on' if fidelity.on(name) else 'off'}" for name in QUIRKS
+                if fidelity.on(name) != (fidelity.profile == "production")]
+    print(f"FakeMaestro serving {scenario.source}, profile {fidelity.profile}"
+          + (f" (quirks {', '.join(switched)})" if switched else ""), flush=True)
     print(f"Base URL: http://{_url_host(bound_host)}:{bound_port}", flush=True)
     print("API keys:", flush=True)
     for key in app.state.fake.store.keys.values():

@@ -25,11 +25,14 @@ def keys_of(app) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _responses_match_the_spec():
+def _responses_match_the_spec(request):
     start = len(spec.VIOLATIONS)
     yield
     new = spec.VIOLATIONS[start:]
     del spec.VIOLATIONS[start:]
+    # openapi.yaml is production's contract; an intended behaviour may answer outside it
+    if request.node.get_closest_marker("beyond_contract"):
+        return
     assert not new, "responses that contradict openapi.yaml:\n" + "\n".join(new)
 
 

@@ -32,7 +32,9 @@ def too_large(headers: dict[str, str]) -> bool:
     return length.isdigit() and int(length) > BODY_LIMIT
 
 
-def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
+def parse_body(method: str, headers: dict[str, str], raw: bytes, malformed_json_500: bool = True) -> Any:
+    """The body as production's parsers leave it, or the Fastify error they raise.
+    `malformed_json_500=False` is the intended behaviour (quirk malformed_json_500 off)."""
     if method in NO_BODY_METHODS:
         return UNDEFINED
     content_type = headers.get("content-type")
@@ -47,7 +49,7 @@ def parse_body(method: str, headers: dict[str, str], raw: bytes) -> Any:
         raise FrameworkError(413, messages.BODY_TOO_LARGE, code="FST_ERR_CTP_BODY_TOO_LARGE", close=True)
     kind = media_type(content_type)
     if kind == "application/json":
-        return parse_json(raw)
+        return parse_json(raw, malformed_json_500)
     if kind == "text/plain":
         return raw.decode("utf-8", errors="replace")
     if kind == "multipart/form-data":
@@ -60,11 +62,15 @@ def unsupported(content_type: str) -> FrameworkError:
                           code="FST_ERR_CTP_INVALID_MEDIA_TYPE", close=True)
 
 
-def parse_json(raw: bytes) -> Any:
-    # Production's parser: an empty body is {}, anything else goes to JSON.parse.
+def parse_json(raw: bytes, malformed_json_500: bool = True) -> Any:
+    # Production's parser: an empty body is {}, anything else goes to JSON.parse. Its
+    # SyntaxError carries no status, so Fastify answers 500 and closes the connection;
+    # Fastify's own JSON parser (the intended behaviour) marks it 400.
     if not raw:
         return {}
     try:
         return v8_parse(raw.decode("utf-8", errors="replace"))
     except JSONSyntaxError as exc:
-        raise FrameworkError(500, exc.message, close=True) from exc
+        if malformed_json_500:
+            raise FrameworkError(500, exc.message, close=True) from exc
+        raise FrameworkError(400, exc.message) from exc

@@ -150,7 +150,8 @@ class Exchange:
         operation, params = match
         self.operation = operation
         try:
-            body = bodies.parse_body(self.method, self.headers, await self._read_body())
+            body = bodies.parse_body(self.method, self.headers, await self._read_body(),
+                                     self.state.fidelity.on("malformed_json_500"))
         except FrameworkError as exc:
             await self._framework(exc)
             return
@@ -172,24 +173,43 @@ class Exchange:
         action = decision.action
         if "connection" in action:
             drop(self.scope, reset=action["connection"] == "reset")
+        # damage applies to whatever is answered: production's answer or the rule's own
+        self.corrupt_json = bool(action.get("malformed_json"))
+        if any(k in action for k in fault_actions.DAMAGE):
+            self.send = fault_actions.DamagingSend(self.send, action, lambda reset: drop(self.scope, reset))
         if "error" in action:
-            exc = fault_actions.catalogue_error(action, operation, params, key, self.state.limiter,
-                                                self.state.clock.now_ms())
+            rate_headers = self._counted() if action["error"] in fault_actions.AFTER_AUTH else []
+            exc = fault_actions.catalogue_error(action, operation, params, self.key or key, self.state.limiter,
+                                                self.state.clock.now_ms(), self.state.store)
             if isinstance(exc, FrameworkError):
                 await self._framework(exc)
             else:
                 await self._json(exc.status, envelope.error(exc.code, exc.message, exc.details,
                                                             self.state.clock.now_ms()),
-                                 getattr(exc, "rate_headers", []))
+                                 getattr(exc, "rate_headers", None) or rate_headers)
             return True
         if "status" in action:
             status, headers, payload = fault_actions.custom_response(action)
             await self._respond(status, self.base_headers + headers, b"" if self.method == "HEAD" else payload)
             return True
-        self.corrupt_json = bool(action.get("malformed_json"))
-        if any(k in action for k in ("truncate_at", "drip", "sse_cut_after")):
-            self.send = fault_actions.DamagingSend(self.send, action, lambda reset: drop(self.scope, reset))
         return False
+
+    def _counted(self) -> list[tuple[bytes, bytes]]:
+        """For a faked error production raises after authentication: authenticate and
+        count the request as production's hooks would, and return the X-RateLimit-*
+        headers its answer carries. A key that does not authenticate gets none and is
+        not counted (the fault still answers); a key over its limit is counted and gets
+        the headers with nothing remaining (the fault still answers, without Retry-After)."""
+        state = self.state
+        try:
+            key = authenticate(state.store, self.headers, state.clock.now_ms())
+        except ApiError:
+            return []
+        self.key = key
+        try:
+            return state.limiter.hit(key, state.clock.now_ms())
+        except ApiError as exc:  # over the limit: production would answer its 429 instead
+            return [h for h in getattr(exc, "rate_headers", []) if h[0] != b"retry-after"]
 
     def _request_ids(self) -> list[tuple[bytes, bytes]]:
         trace = self.headers.get("x-trace-id") or str(uuid.uuid4())
@@ -228,6 +248,7 @@ class Exchange:
             rate_headers = state.limiter.hit(key, state.clock.now_ms())
             require(key, operation.scopes)
             call = Call(state, key, params, query_params(self.query), body, self.headers)
+            state.world.settle()  # the handler sees every simulation up to the clock's now
             result = await operation.handler(call)
         except ApiError as exc:
             extra = getattr(exc, "rate_headers", None) or rate_headers

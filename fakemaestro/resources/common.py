@@ -37,7 +37,11 @@ class Call:
 
     def uuid(self, name: str = "id") -> str:
         """The path id as Postgres would read it; a non-UUID raises its 22P02."""
-        return pg_uuid(self.params[name])
+        return self.pg_uuid(self.params[name])
+
+    def pg_uuid(self, value: str) -> str:
+        """An id as Postgres reads it, or (quirk non_uuid_id_500 off) as given."""
+        return pg_uuid(value, strict=self.state.fidelity.on("non_uuid_id_500"))
 
     def pagination(self) -> tuple[int, int, int]:
         return parse_pagination(self.query)

@@ -37,9 +37,13 @@ def canonical_uuid(value: str) -> str | None:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def pg_uuid(value: str) -> str:
-    """Canonical UUID or the Postgres error production lets escape."""
+def pg_uuid(value: str, strict: bool = True) -> str:
+    """Canonical UUID or the Postgres error production lets escape (quirk
+    non_uuid_id_500). Not strict (the intended behaviour), a non-UUID comes back
+    as given: no record has such an id, so every lookup ends in its ordinary 404."""
     canonical = canonical_uuid(value) if isinstance(value, str) else None
     if canonical is None:
+        if not strict:
+            return value
         raise JsThrown(messages.INVALID_UUID.format(value=value), pg_code="22P02")
     return canonical
