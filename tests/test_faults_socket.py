@@ -391,6 +391,15 @@ def test_insufficient_scope_for_a_key_that_has_every_scope(fake):
         "required_scopes": ["workflows:read"], "missing_scopes": ["workflows:read"], "your_scopes": []}
 
 
+def test_insufficient_scope_takes_a_custom_message_and_keeps_the_details(fake):
+    fake.load([{"match": {"operation": "listWorkflows"},
+                "do": {"error": "insufficient_scope", "message": "Key lacks workflows:read"}}])
+    r = fake.http.get("/api/v1/workflows", headers=fake.h("full"))
+    assert r.status_code == 403
+    assert error_of(r)["message"] == "Key lacks workflows:read"
+    assert error_of(r)["details"]["missing_scopes"] == ["workflows:read"]
+
+
 def test_timeout_408(fake):
     thread = fake.owned("threads")
     fake.load([{"match": {"operation": "sendThreadMessage"}, "do": {"error": "timeout"}}])

@@ -142,6 +142,9 @@ EXPECTED = {
         f"fault_nothing_to_do.yaml:5:7: faults[0].do: {NOTHING_TO_DO}",
     "fault_error_and_status.yaml":
         "fault_error_and_status.yaml:5:41: faults[0].do.status: give either error or status, not both",
+    "fault_error_with_body.yaml":
+        "fault_error_with_body.yaml:5:39: faults[0].do.body: body goes with status (a custom answer); an error "
+        "is rendered exactly as production renders it",
     "fault_unknown_operation.yaml":
         f'fault_unknown_operation.yaml:3:24: faults[0].match.operation: unknown operation "listWorkflow"; '
         f"valid operations: {OPERATIONS}",

@@ -434,10 +434,6 @@ def test_revoked_key_is_refused_once_without_retries():
 
 
 @covers("revoked-key")
-@pytest.mark.xfail(strict=True, reason="fake bug: merging identifies an API key by `id` when it has one, so an "
-                                       "overlay that redefines a key by `name` alone (as merge.py's docstring says) "
-                                       "adds a second key, and the merged scenario "
-                                       "is refused: 'key name \"ci\" is already used by api_keys[0]'")
 def test_an_overlay_redefines_a_key_by_name():
     overlay = parse_text(f"tenants:\n  api_keys:\n    - {{name: ci, user: {USER}, workspace: {WORKSPACE}, "
                          "bundle: read-only}\n", "overlay.yaml")

@@ -67,7 +67,7 @@ def catalogue_error(action: dict, operation, params: dict, key: ApiKey | None, l
     if code == "rate_limit_exceeded":
         return _rate_limited(action, key, limiter, now_ms)
     if code == "insufficient_scope":
-        return _scope_error(operation, key)
+        return _scope_error(operation, key, message)
     if code == "resource_not_found":
         resource, ident = _not_found_target(operation, params, key, store)
         return ApiError(404, code, message or messages.NOT_FOUND.format(resource=resource, id=ident),
@@ -113,12 +113,12 @@ def _resource_name(operation) -> str:
     return "Resource"
 
 
-def _scope_error(operation, key: ApiKey | None) -> ApiError:
+def _scope_error(operation, key: ApiKey | None, message: str | None = None) -> ApiError:
     required = list(operation.scopes) if operation else ["workflows:read"]
     yours = list(key.scopes) if key else []
     missing = [s for s in required if s not in yours] or required[-1:]
     yours = [s for s in yours if s not in missing]
-    return ApiError(403, "insufficient_scope", messages.MISSING_SCOPES.format(missing=", ".join(missing)),
+    return ApiError(403, "insufficient_scope", message or messages.MISSING_SCOPES.format(missing=", ".join(missing)),
                     {"required_scopes": required, "missing_scopes": missing, "your_scopes": yours})
 
 

@@ -1,7 +1,7 @@
 """Combining scenario files: later files extend or override earlier ones.
 
-Mappings merge key by key; lists of records merge by identity (`id`, or `name` for
-API keys and fault rules): a record with a known identity replaces the earlier one,
+Mappings merge key by key; lists of records merge by identity (`name` for API keys
+and fault rules, which are known by name; `id`, else `name`, for other records): a record with a known identity replaces the earlier one,
 a new one is appended; any other value is replaced. Two records with the same identity
 in one file are both kept (the checks report the second as a duplicate).
 
@@ -14,23 +14,27 @@ from typing import Any
 from .marked import MarkedDict, MarkedList
 
 IDENTITY = ("id", "name")
+# lists whose records people (and the CLI, the journal, fault matches) name
+BY_NAME = {"api_keys": ("name", "id"), "faults": ("name",)}
 
 
-def merge(base: Any, overlay: Any) -> Any:
+def merge(base: Any, overlay: Any, key: str | None = None) -> Any:
     if isinstance(base, dict) and isinstance(overlay, dict):
         result = _like(overlay, MarkedDict) if isinstance(overlay, MarkedDict) else {}
-        for key, value in base.items():
-            _put(result, key, value, base)
-        for key, value in overlay.items():
-            _put(result, key, merge(base[key], value) if key in base else value, overlay)
+        for name, value in base.items():
+            _put(result, name, value, base)
+        for name, value in overlay.items():
+            _put(result, name, merge(base[name], value, name) if name in base else value, overlay)
         return result
-    if isinstance(base, list) and isinstance(overlay, list) and _records(base) and _records(overlay):
-        return _merge_records(base, overlay)
+    fields = BY_NAME.get(key, IDENTITY)
+    if isinstance(base, list) and isinstance(overlay, list) and _records(base, fields) \
+            and _records(overlay, fields):
+        return _merge_records(base, overlay, fields)
     return overlay
 
 
-def _identity(item: dict):
-    for field in IDENTITY:
+def _identity(item: dict, fields: tuple = IDENTITY):
+    for field in fields:
         if field in item:
             try:
                 hash(item[field])
@@ -40,19 +44,19 @@ def _identity(item: dict):
     return None
 
 
-def _records(items: list) -> bool:
-    return bool(items) and all(isinstance(i, dict) and _identity(i) for i in items)
+def _records(items: list, fields: tuple) -> bool:
+    return bool(items) and all(isinstance(i, dict) and _identity(i, fields) for i in items)
 
 
-def _merge_records(base: list, overlay: list) -> list:
+def _merge_records(base: list, overlay: list, fields: tuple) -> list:
     result = _like(overlay, MarkedList) if isinstance(overlay, MarkedList) else []
     first = {}  # identity -> index in result of its first record
     for index, item in enumerate(base):
-        first.setdefault(_identity(item), len(result))
+        first.setdefault(_identity(item, fields), len(result))
         _append(result, item, base, index)
     replaced = set()
     for index, item in enumerate(overlay):
-        ident = _identity(item)
+        ident = _identity(item, fields)
         if ident in first and ident not in replaced:
             replaced.add(ident)
             result[first[ident]] = item

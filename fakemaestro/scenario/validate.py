@@ -433,6 +433,10 @@ class _Checks:
                                         "truncate_at, malformed_json, drip or sse_cut_after")
             if "error" in do and "status" in do:
                 self.add(base + ["do", "status"], "give either error or status, not both")
+            for name in ("body", "headers"):  # silently dropped otherwise
+                if name in do and "status" not in do:
+                    self.add(base + ["do", name], f"{name} goes with status (a custom answer); an error "
+                                                  "is rendered exactly as production renders it")
             latency = do.get("latency")
             if isinstance(latency, dict) and len(latency) != 1 and not self.partly_rejected(base + ["do", "latency"]):
                 self.add(base + ["do", "latency"], "expected exactly one of fixed_ms, uniform_ms, lognormal")
