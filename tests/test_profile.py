@@ -118,3 +118,24 @@ def test_malformed_json_off_is_400_and_keeps_the_connection():
     assert "connection" not in response.headers
     assert response.json() == {"statusCode": 400, "error": "Bad Request",
                                "message": "Expected property name or '}' in JSON at position 1"}
+
+
+# --------------------------------------------------------------- the documented tables
+
+def _quirk_rows(path: str) -> dict[str, str]:
+    from pathlib import Path
+    rows = {}
+    for line in (Path(__file__).parent.parent / path).read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and cells[0].strip("`") in QUIRKS:
+            rows[cells[0].strip("`")] = line
+    return rows
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/scenarios.md"])
+def test_every_quirk_is_documented_with_both_behaviours_and_its_section(path):
+    rows = _quirk_rows(path)
+    assert sorted(rows) == sorted(QUIRKS)
+    for name, quirk in QUIRKS.items():
+        for text in (quirk.production, quirk.intended, quirk.section):
+            assert text in rows[name], f"{path}: the row of {name} does not say {text!r}"
