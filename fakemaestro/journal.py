@@ -20,7 +20,7 @@ class BadFilterValue(ValueError):
     """A filter value the journal cannot read (e.g. `since` that is not a time)."""
 
 
-@dataclass
+@dataclass(slots=True)  # one per request, up to MAX_ENTRIES of them
 class Entry:
     seq: int
     time: str          # the fake's clock when the request arrived (ISO)

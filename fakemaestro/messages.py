@@ -83,3 +83,7 @@ UNSUPPORTED_MEDIA_TYPE = "Unsupported Media Type: {content_type}"
 BODY_TOO_LARGE = "Request body is too large"
 INVALID_UUID = 'invalid input syntax for type uuid: "{value}"'
 INVALID_PREFLIGHT = "Invalid Preflight Request"
+
+# Intended behaviours (quirks switched off): not production text, ours
+TOP_K_INVALID = "top_k must be a positive integer"
+INPUTS_NOT_AN_OBJECT = "inputs must be a JSON object, not a string"

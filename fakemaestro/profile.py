@@ -49,9 +49,10 @@ QUIRKS: dict[str, Quirk] = {q.name: q for q in (
           "executing with string `inputs` answers 500, stores the execution and breaks the "
           "executions list until reset",
           "400 `validation_error`; nothing stored"),
-    Quirk("execute_orphan_pending", "§5.1",
-          "an invalid definition format answers 500 and leaves a `pending` execution behind",
-          "the 500 without a stored execution"),
+    Quirk("execute_orphan_pending", "§5.1, §5.5",
+          "workflow or trigger execute with an invalid definition format answers 400 and leaves a "
+          "`pending` execution behind (trigger execute also counts the trigger)",
+          "the 400 without a stored execution or trigger count"),
     Quirk("cancel_keeps_completed_at_null", "§5.2",
           "cancel sets `cancelled` but leaves `completed_at` null and publishes no event",
           "`completed_at` set; `execution:cancelled` published (SSE, webhooks)"),

@@ -126,6 +126,9 @@ EXPECTED = {
         'unknown_agent_reference.yaml:16:14: data.threads[0].agent: no agent with id "ag-suport" in data.agents',
     "behaviour_unknown_agent.yaml":
         'behaviour_unknown_agent.yaml:14:5: behaviours.agents.ag-suport: no agent with id "ag-suport" in data.agents',
+    "reply_pattern_bad_regex.yaml":
+        "reply_pattern_bad_regex.yaml:16:20: behaviours.agents.ag-support.replies[0].pattern: "
+        "not a valid regular expression: missing ), unterminated subpattern at position 7",
     "generate_without_workspace.yaml":
         "generate_without_workspace.yaml:4:5: data.generate: needs at least one workspace in tenants.workspaces",
     # --- duplicates and contradictions

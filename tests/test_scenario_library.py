@@ -503,9 +503,6 @@ def test_failing_executions_start_failures_and_failed_runs():
 
 
 @covers("failing-executions")
-@pytest.mark.xfail(strict=True, reason="fake bug: behaviours.workflows are loaded but never applied (no execution "
-                                       "lifecycle): a new execution of c...02 stays `pending` instead of ending "
-                                       "`failed` with the behaviour's error after ~1 s")
 def test_failing_executions_new_runs_end_failed():
     with serving("failing-executions") as server, sdk(server) as client:
         execution_id = client.workflows.execute(wf(2), inputs={"batch": "9"})["data"]["execution_id"]
@@ -533,9 +530,6 @@ def test_slow_executions_time_out_client_side():
 
 
 @covers("slow-executions")
-@pytest.mark.xfail(strict=True, reason="fake bug: behaviours.workflows are loaded but never applied (no execution "
-                                       "lifecycle): an execution of c...01 never completes, even 900 s of fake-clock "
-                                       "time after it started")
 def test_slow_executions_complete_after_their_duration():
     with serving("slow-executions") as server, sdk(server) as client:
         execution_id = client.workflows.execute(wf(1), inputs={"month": "2025-08"})["data"]["execution_id"]
@@ -574,9 +568,6 @@ def test_agent_timeouts_408_sdk_timeout_and_the_control_case():
 
 
 @covers("agent-timeouts")
-@pytest.mark.xfail(strict=True, reason="fake bug: after send-message's 408 the simulated agent run is abandoned "
-                                       "(stays `running`): its reply never appears in GET /threads/:id/messages, "
-                                       "though production's run goes on and its 408 message says to look there")
 def test_agent_timeouts_reply_appears_after_a_408():
     with serving("agent-timeouts") as server:
         r = httpx.post(f"{server.base_url}/api/v1/threads/{thread(3)}/messages",

@@ -6,15 +6,26 @@ inside `error`: `code`, `message`, `details` (only when given).
 from __future__ import annotations
 
 import math
-import uuid
+import os
 from typing import Any
 
 from ..clock import iso
 
+# the version (4) and variant (RFC 4122) bits of a random UUID, as uuid.uuid4() sets them
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def random_uuid() -> str:
+    """str(uuid.uuid4()) at a fifth of its cost: every request makes three (meta.request_id,
+    X-Request-ID and X-Trace-ID when the client sends none)."""
+    h = "%032x" % (int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
 
 def meta(now_ms: int) -> dict[str, str]:
     # meta.request_id is a fresh random UUID, unrelated to the X-Request-ID header.
-    return {"request_id": str(uuid.uuid4()), "timestamp": iso(now_ms)}
+    return {"request_id": random_uuid(), "timestamp": iso(now_ms)}
 
 
 def success(data: Any, now_ms: int) -> dict[str, Any]:

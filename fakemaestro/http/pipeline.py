@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -105,19 +104,28 @@ class Exchange:
         self.key = None
         self.decision = None
         self.corrupt_json = False
+        self.recorded = False
         self.send = self._tracking(send)
 
     def _tracking(self, send):
         async def tracked(message) -> None:
             if message["type"] == "http.response.start":
                 self.status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # journal first: a client that reads the journal right after its response sees it
+                self.record()
             await send(message)
         return tracked
 
     def record(self) -> None:
+        """Journal this exchange once (at the last body part, or when it ends without one)."""
+        if self.recorded:
+            return
+        self.recorded = True
         key = self.key or self._presented_key()
         self.state.journal.add(
-            time=iso(self.arrived_ms), method=self.method, path=self.raw_path, query=self.query,
+            time=iso(self.arrived_ms), time_ms=self.arrived_ms,  # (the journal would parse the ms back)
+            method=self.method, path=self.raw_path, query=self.query,
             operation=self.operation.operation_id if self.operation else None,
             key=key.name if key else None, tenant=key.workspace_id if key else None, status=self.status,
             fault=self.decision.rule.name if self.decision else None,
@@ -144,6 +152,9 @@ class Exchange:
             await self._respond(status, headers, body)
             return
         self.base_headers = cors.cors_headers(self.headers.get("origin")) + self._request_ids()
+        if match is not None and match[0].operation_id == "getAgentMemory" and match[1]["userId"] == "search" \
+                and not self.state.fidelity.on("memory_search_get_shadowed"):
+            match = None  # intended: search is POST only, so GET .../memory/search is no route
         if match is None:
             await self._unrouted()
             return
@@ -212,8 +223,8 @@ class Exchange:
             return [h for h in getattr(exc, "rate_headers", []) if h[0] != b"retry-after"]
 
     def _request_ids(self) -> list[tuple[bytes, bytes]]:
-        trace = self.headers.get("x-trace-id") or str(uuid.uuid4())
-        request = self.headers.get("x-request-id") or str(uuid.uuid4())
+        trace = self.headers.get("x-trace-id") or envelope.random_uuid()
+        request = self.headers.get("x-request-id") or envelope.random_uuid()
         return [(b"x-trace-id", trace.encode("latin-1")), (b"x-request-id", request.encode("latin-1"))]
 
     async def _unrouted(self) -> None:
@@ -265,7 +276,9 @@ class Exchange:
             await self._framework(FrameworkError(500, str(exc) or type(exc).__name__), rate_headers)
             return
         if isinstance(result, EventStream):
-            await result.run(self.send, self.receive, head_only=self.method == "HEAD")
+            # production's raw writeHead drops these (quirk sse_drops_headers, §7.1)
+            await result.run(self.send, self.receive, head_only=self.method == "HEAD",
+                             earlier_headers=self.base_headers + list(rate_headers))
             return
         await self._reply(result, rate_headers)
 

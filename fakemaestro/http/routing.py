@@ -5,6 +5,7 @@ answer with a trailing slash, and a malformed percent-encoding is a 400."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
@@ -64,8 +65,9 @@ class Router:
         return op, dict(zip(param_names(op.path), values))
 
 
-def param_names(template: str) -> list[str]:
-    return [s[1:-1] for s in template.split("/") if s.startswith("{") and s.endswith("}")]
+@lru_cache(maxsize=None)  # one entry per route template; match() asks on every request
+def param_names(template: str) -> tuple[str, ...]:
+    return tuple(s[1:-1] for s in template.split("/") if s.startswith("{") and s.endswith("}"))
 
 
 def _walk(node: _Node, segments: list[str], i: int, values: tuple):

@@ -10,12 +10,14 @@ from ..http.errors import JsThrown, caught
 from ..http.routing import Operation
 from ..http.sse import EventStream
 from ..http.v8json import JSONSyntaxError, parse as v8_parse
+from ..sim import lifecycle
 from ..store.models import Execution
 from ..store.pguuid import pg_uuid
 from .common import API, Call, Reply, found, ok, page
 
 CANCELLABLE = ("pending", "running")
 FINISHED = ("completed", "failed", "cancelled")
+# quirk string_inputs_poison off: executing with a string `inputs` is refused up front
 
 
 def _json_column(value: Any) -> Any:
@@ -31,6 +33,12 @@ def _json_column(value: Any) -> Any:
 
 def parsed_inputs(ex: Execution) -> Any:
     return _json_column(ex.inputs)
+
+
+def refuse_string_inputs(call: Call, inputs: Any) -> None:
+    """Quirk string_inputs_poison off: a string `inputs` is a 400 before anything is stored."""
+    if isinstance(inputs, str) and not call.state.fidelity.on("string_inputs_poison"):
+        raise errors.validation(messages.INPUTS_NOT_AN_OBJECT)
 
 
 def render(ex: Execution) -> dict:
@@ -61,6 +69,9 @@ async def list_executions(call: Call) -> Reply:
 def _list_for_workflow(call: Call, workflow_id: str, status, offset: int, per_page: int):
     if call.store.workflow_in_workspace(workflow_id, call.key.workspace_id) is None:
         return [], 0
+    if status is not None and not call.state.fidelity.on("executions_list_window"):
+        rows, total = call.store.executions_of_workflow_with_status(workflow_id, status, offset, per_page)
+        return [render(r) for r in rows], total
     rows, total = call.store.executions_of_workflow(workflow_id, offset, per_page)
     items = [render(r) for r in rows]
     if status is None:
@@ -71,6 +82,9 @@ def _list_for_workflow(call: Call, workflow_id: str, status, offset: int, per_pa
 
 
 def _list_for_workspace(call: Call, status, offset: int, per_page: int):
+    if not call.state.fidelity.on("executions_list_window"):
+        rows, total = call.store.workspace_executions(call.key.workspace_id, status, offset, per_page)
+        return [render(r) for r in rows], total
     # §5.2: production reads the newest (offset + per_page) executions of *all*
     # tenants, keeps those of the workspace's first 1000 workflows, then slices.
     # total_count is the kept length, so has_next is always false.
@@ -94,8 +108,7 @@ async def cancel_execution(call: Call) -> Reply:
         ex = _owned(call)
         if ex.status not in CANCELLABLE:
             raise errors.validation(messages.CANNOT_CANCEL.format(status=ex.status))
-        # completed_at stays unset and no event is published, as in production.
-        call.store.set_execution_status(ex, "cancelled")
+        lifecycle.cancel(call.state, ex)  # the run stops; completed_at and the event per quirk
     return ok(call, {"id": ex.id, "status": "cancelled", "message": messages.CANCELLED})
 
 
@@ -111,8 +124,12 @@ async def stream_events(call: Call) -> EventStream:
     ex = _owned(call)
     if ex.status in FINISHED:
         return EventStream(call.state, [(f"execution:{ex.status}", terminal_payload(ex))], close_after_ms=500)
-    # §7.4: production never forwards live events; the stream holds with keep-alives.
-    return EventStream(call.state, [("connected", {"execution_id": ex.id, "status": ex.status})])
+    connected = [("connected", {"execution_id": ex.id, "status": ex.status})]
+    if call.state.fidelity.on("sse_live_events_silent"):
+        # §7.4: production never forwards live events; the stream holds with keep-alives.
+        return EventStream(call.state, connected)
+    return EventStream(call.state, connected, follow=lifecycle.Follower(call.store, ex.id),
+                       closing=lifecycle.TERMINAL_EVENTS)
 
 
 OPERATIONS = [

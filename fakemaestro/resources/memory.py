@@ -1,4 +1,8 @@
-"""Agent memory: the six undocumented routes, all under agents:read (CONTRACT.md §5.3)."""
+"""Agent memory: the six undocumented routes, all under agents:read (CONTRACT.md §5.3).
+
+Quirk `memory_search_get_shadowed` (§1.1): GET .../memory/search is memory-get with
+userId "search"; with the quirk off the pipeline treats it as no route (profile.py).
+"""
 from __future__ import annotations
 
 import math
@@ -10,7 +14,7 @@ from ..http.errors import JsThrown, caught
 from ..http.js import or_default, prop, to_number, truthy
 from ..http.jsjson import js_value
 from ..http.routing import Operation
-from ..sim.relevance import cosine
+from ..sim.relevance import similarity
 from ..store.models import WorkingMemory
 from ..store.pguuid import pg_uuid
 from .agents import agent_or_404
@@ -99,9 +103,9 @@ def _js_text(number) -> str:
 def _search(call: Call, agent_id: str, query: str, user_id, threshold) -> list[dict]:
     scored = []
     for message in call.store.conversation_messages(agent_id, user_id):
-        similarity = cosine(query, message.content)
-        if not math.isnan(threshold) and similarity >= threshold:
-            scored.append((similarity, message))
+        score = similarity(query, message.content)
+        if not math.isnan(threshold) and score >= threshold:
+            scored.append((score, message))
     scored.sort(key=lambda pair: -pair[0])
     # Production's context window query comes back empty for these rows.
     return [{"content": m.content, "role": m.role, "similarity": js_value(s), "execution_id": m.execution_id,

@@ -1,7 +1,6 @@
 """Threads and messages (CONTRACT.md §5.4)."""
 from __future__ import annotations
 
-import asyncio
 import math
 
 from .. import messages
@@ -16,7 +15,6 @@ from ..store.models import AgentExecution, Message, Thread
 from .common import API, Call, Reply, found, ok
 
 MAX_WAIT_MS = 120_000
-POLL_MS = 500  # production polls the agent run every 500 ms
 
 
 def render(thread: Thread) -> dict:
@@ -71,50 +69,23 @@ async def send_message(call: Call) -> Reply:
     if truthy(prop(call.body, "stream")):
         raise ApiError(501, "not_implemented", messages.STREAMING_NOT_IMPLEMENTED)
     timeout = _effective_timeout(prop(call.body, "timeout"))
-    run = _start_run(call, thread, content)
-    outcome = simulated.run(agent, content)
-    if math.isnan(timeout) or timeout <= 0 or outcome.latency_ms > timeout:
-        await asyncio.sleep(0 if math.isnan(timeout) else max(0.0, timeout) / 1000)
-        raise _timeout_error(timeout, thread.id)
-    await asyncio.sleep(_polled(outcome.latency_ms) / 1000)
-    if outcome.reply is None:
-        run.status, run.error = "failed", outcome.error
-        raise ApiError(500, "execution_failed", outcome.error or messages.AGENT_EXECUTION_FAILED)
-    reply = _finish_run(call, thread, run, outcome)
+    run = simulated.start(call.state, thread, agent, content, call.key.user_id)
+    if not await simulated.await_run(call.state, run, timeout):
+        raise _timeout_error(timeout, thread.id)  # the run goes on (sim/agents.py)
+    if run.status == "failed":
+        raise ApiError(500, "execution_failed", run.error or messages.AGENT_EXECUTION_FAILED)
+    thread.last_message_at = call.now()
+    reply = _last_reply(call, run)
     return ok(call, {"execution_id": run.id, "thread_id": thread.id, "status": "completed",
                      "message": {"role": reply.role, "content": reply.content, "tool_calls": reply.tool_calls,
                                  "created_at": iso(reply.created_at)},
                      "iterations": run.iterations, "tool_calls_count": run.tool_calls_count})
 
 
-def _polled(latency_ms: int) -> int:
-    """A reply is noticed at the next 500 ms poll after it is ready (none if instant)."""
-    return 0 if latency_ms <= 0 else math.ceil(latency_ms / POLL_MS) * POLL_MS
-
-
-def _start_run(call: Call, thread: Thread, content: str) -> AgentExecution:
-    # A conversation's messages never share or go back in time, even on a frozen clock.
-    history = call.store.thread_messages(thread.id)
-    now = max(call.now(), history[-1].created_at + 1) if history else call.now()
-    run = AgentExecution(id=call.store.ids.uuid(), agent_id=thread.agent_id, user_id=call.key.user_id,
-                         thread_id=thread.id, status="running", iterations=0, tool_calls_count=0,
-                         started_at=now, completed_at=None)
-    call.store.add_agent_execution(run)
-    call.store.add_message(Message(id=call.store.ids.uuid(), thread_id=thread.id, execution_id=run.id,
-                                   role="user", content=content, tool_calls=None, created_at=now))
-    return run
-
-
-def _finish_run(call: Call, thread: Thread, run: AgentExecution, outcome) -> Message:
-    # The reply is written when the run ends: never before the question, even on a frozen clock.
-    now = max(call.now(), run.started_at + max(1, outcome.latency_ms))
-    reply = Message(id=call.store.ids.uuid(), thread_id=thread.id, execution_id=run.id, role="assistant",
-                    content=outcome.reply, tool_calls=None, created_at=now)
-    call.store.add_message(reply)
-    run.status, run.completed_at = "completed", now
-    run.iterations, run.tool_calls_count = outcome.iterations, outcome.tool_calls
-    thread.last_message_at = call.now()
-    return reply
+def _last_reply(call: Call, run: AgentExecution) -> Message:
+    """The run's last assistant message (production's answer has no message id)."""
+    return next(m for m in reversed(call.store.messages[run.thread_id])
+                if m.execution_id == run.id and m.role == "assistant")
 
 
 OPERATIONS = [

@@ -8,9 +8,10 @@ from ..http.errors import caught
 from ..http.js import or_default, prop
 from ..http.jsjson import js_value
 from ..http.routing import Operation
+from ..sim import lifecycle
 from ..store.models import Trigger
 from .common import API, Call, Reply, ok, page
-from .executions import parsed_inputs
+from .executions import parsed_inputs, refuse_string_inputs
 from .workflows import definition_format_ok
 
 
@@ -37,6 +38,9 @@ async def execute_trigger(call: Call) -> Reply:
         if not trigger.enabled:
             raise errors.validation(messages.TRIGGER_NOT_ENABLED)
         inputs = js_value(or_default(prop(call.body, "inputs"), {}))
+        if not call.state.fidelity.on("execute_orphan_pending") and not definition_format_ok(workflow.definition):
+            raise errors.validation(messages.TRIGGER_BAD_DEFINITION)  # intended: before any side effect
+        refuse_string_inputs(call, inputs)
         now = call.now()
         execution = call.store.create_execution(workflow.id, inputs, now)
         trigger.trigger_count += 1
@@ -44,6 +48,7 @@ async def execute_trigger(call: Call) -> Reply:
         parsed_inputs(execution)
         if not definition_format_ok(workflow.definition):
             raise errors.validation(messages.TRIGGER_BAD_DEFINITION)  # side effects remain
+        lifecycle.start(call.state, execution, workflow)
     return ok(call, {"execution_id": execution.id, "workflow_id": workflow.id, "trigger_id": trigger.id,
                      "status": "pending", "inputs": inputs}, 202)
 

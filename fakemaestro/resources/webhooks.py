@@ -11,15 +11,14 @@ from ..http.js import UNDEFINED, prop, truthy
 from ..http.jsjson import dumps, js_value
 from ..http.routing import Operation
 from ..sim import webhook_sender
+from ..sim.dispatcher import EVENT_TYPES
 from ..store import pgtypes
 from ..store.models import Delivery, Webhook
 from .common import API, Call, Reply, found, listing, ok
 
-EVENT_TYPES = (
-    "execution.started", "execution.completed", "execution.failed", "execution.cancelled",
-    "thread.message.created", "thread.message.completed", "thread.message.failed",
-    "agent.execution.started", "agent.execution.completed", "agent.execution.failed",
-)
+PATCH_EVENTS_TYPEERROR = "body.events.filter is not a function"
+# quirk webhook_patch_events_typeerror off: what the validation production means to have says
+EVENTS_NOT_ARRAY = "Events must be an array of event types"
 
 
 def render_item(h: Webhook) -> dict:
@@ -125,13 +124,20 @@ async def update_webhook(call: Call) -> Reply:
         raise errors.validation(messages.INVALID_URL)
     if truthy(events):
         if not isinstance(events, list):
-            raise JsThrown("body.events.filter is not a function")  # escapes as a framework 500
+            _refuse_non_array_events(call)
         invalid = _invalid_events(events)
         if invalid:
             raise errors.validation(messages.INVALID_EVENTS_PATCH.format(invalid=", ".join(invalid)))
     with caught("internal_error", "Failed to update webhook"):
         _apply_update(call, hook, body)
     return ok(call, render_updated(hook))
+
+
+def _refuse_non_array_events(call: Call) -> None:
+    if call.state.fidelity.on("webhook_patch_events_typeerror"):
+        # production calls body.events.filter(...): the TypeError escapes as a framework 500 (§5.7)
+        raise JsThrown(PATCH_EVENTS_TYPEERROR)
+    raise errors.validation(EVENTS_NOT_ARRAY)
 
 
 COLUMNS = {  # column -> how Postgres takes the value production passes
@@ -172,19 +178,19 @@ async def test_webhook(call: Call) -> Reply:
     test_id = f"test_{now}"
     payload = {"id": test_id, "event": "test", "created_at": iso(now),
                "data": {"message": messages.TEST_WEBHOOK_TEXT, "webhook_id": hook.id}}
-    body = dumps(payload).encode("utf-8")
+    body = webhook_sender.json_body(payload)
     headers = webhook_sender.merged_headers(
         {"Content-Type": "application/json",
          "X-FlowMaestro-Signature": webhook_sender.signature(hook.secret, body),
          "X-FlowMaestro-Delivery-ID": test_id},
         hook.headers)
-    status, failure = await webhook_sender.post(hook.url, body, headers)
-    if status is None:
-        return ok(call, {"success": False, "error": failure, "message": messages.TEST_NOT_DELIVERED})
-    if 200 <= status < 300:
-        return ok(call, {"success": True, "status_code": status, "message": messages.TEST_DELIVERED})
-    return ok(call, {"success": False, "status_code": status,
-                     "message": messages.TEST_FAILED_STATUS.format(status=status)})
+    answer = await webhook_sender.post(hook.url, body, headers)
+    if answer.status is None:
+        return ok(call, {"success": False, "error": answer.error, "message": messages.TEST_NOT_DELIVERED})
+    if answer.ok:
+        return ok(call, {"success": True, "status_code": answer.status, "message": messages.TEST_DELIVERED})
+    return ok(call, {"success": False, "status_code": answer.status,
+                     "message": messages.TEST_FAILED_STATUS.format(status=answer.status)})
 
 
 async def list_deliveries(call: Call) -> Reply:

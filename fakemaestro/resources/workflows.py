@@ -10,9 +10,10 @@ from ..http.errors import caught
 from ..http.js import or_default, prop, truthy
 from ..http.jsjson import js_value
 from ..http.routing import Operation
+from ..sim import lifecycle
 from ..store.models import Workflow
 from .common import API, Call, Reply, found, listing, ok
-from .executions import parsed_inputs
+from .executions import parsed_inputs, refuse_string_inputs
 
 
 def render_item(wf: Workflow) -> dict:
@@ -107,11 +108,15 @@ async def execute_workflow(call: Call) -> Reply:
         if problems:
             raise errors.validation(messages.WORKFLOW_VALIDATION_FAILED.format(errors=", ".join(problems)))
         inputs = js_value(or_default(prop(call.body, "inputs"), {}))
+        if not call.state.fidelity.on("execute_orphan_pending") and not definition_format_ok(wf.definition):
+            raise errors.validation(messages.WORKFLOW_BAD_FORMAT)  # intended: before anything is stored
+        refuse_string_inputs(call, inputs)
         execution = call.store.create_execution(wf.id, inputs, call.now())
         parsed_inputs(execution)  # production maps the new row back; a string input throws here
         if not definition_format_ok(wf.definition):
             # The pending execution stays behind, orphaned, as in production.
             raise errors.validation(messages.WORKFLOW_BAD_FORMAT)
+        lifecycle.start(call.state, execution, wf)  # production starts its orchestration here
     return ok(call, {"execution_id": execution.id, "workflow_id": wf.id, "status": "pending",
                      "inputs": inputs}, 202)
 

@@ -244,12 +244,12 @@ def _webhooks(g: _Gen, data, owner, main, other, other_ws) -> None:
         {"event_type": "execution.completed", "status": "pending", "attempts": 0, "created_at": _shift(created, 240)},
     ]
     data["webhooks"].append({"id": g.ids.uuid(), "user": owner, "workspace": main, "name": "Ops notifications",
-                             "url": f"https://{g.fake.domain_name()}/hooks/flowmaestro",
+                             "url": f"https://{g.fake.domain_word()}.example.com/hooks/flowmaestro",
                              "events": ["execution.started", "execution.completed", "execution.failed"],
                              "headers": {"X-Team": g.fake.word()}, "created_at": created, "deliveries": deliveries})
     data["webhooks"].append({"id": g.ids.uuid(), "user": owner, "workspace": main, "name": "Paused hook",
-                             "url": f"https://{g.fake.domain_name()}/hooks/paused", "events": ["thread.message.completed"],
+                             "url": f"https://{g.fake.domain_word()}.example.com/hooks/paused", "events": ["thread.message.completed"],
                              "is_active": False, "created_at": g.tick()})
     data["webhooks"].append({"id": g.ids.uuid(), "user": other, "workspace": other_ws, "name": "Other hook",
-                             "url": f"https://{g.fake.domain_name()}/hooks/other", "events": ["execution.completed"],
+                             "url": f"https://{g.fake.domain_word()}.example.com/hooks/other", "events": ["execution.completed"],
                              "created_at": g.tick()})

@@ -96,5 +96,5 @@ def _knowledge_base(store: Store, fake: Faker, at: int, user_id: str, workspace_
 
 def _webhook(store: Store, fake: Faker, at: int, user_id: str, workspace_id: str) -> None:
     store.add_webhook(Webhook(store.ids.uuid(), user_id, workspace_id, fake.word().title(),
-                              f"https://{fake.domain_name()}/hooks", store.ids.webhook_secret(),
+                              f"https://{fake.domain_word()}.example.com/hooks", store.ids.webhook_secret(),
                               ["execution.completed"], None, True, at, at))

@@ -8,6 +8,7 @@ make unreliable, so that one run reports everything.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -406,6 +407,15 @@ class _Checks:
             for ident in _mapping(behaviours.get(section)):
                 if ident not in known:
                     self.add(["behaviours", section, ident], f"no {what} with id {_show(ident)} in {where}", key=True)
+        for ident, agent in _mapping(behaviours.get("agents")).items():
+            for i, reply in _records(_mapping(agent).get("replies")):
+                pattern = reply.get("pattern")
+                if isinstance(pattern, str):
+                    try:
+                        re.compile(pattern)
+                    except re.error as exc:
+                        self.add(["behaviours", "agents", ident, "replies", i, "pattern"],
+                                 f"not a valid regular expression: {exc}")
 
     # ------------------------------------------------------------ faults
     def faults(self, operation_ids: set) -> None:

@@ -4,7 +4,7 @@ answer, ranking, webhook sending. Each living simulation registers with the Worl
 from __future__ import annotations
 
 # The modules whose install(state, world) a fresh store gets, in this order.
-SIMULATIONS: tuple[str, ...] = ()
+SIMULATIONS: tuple[str, ...] = ("agents", "lifecycle", "dispatcher")
 
 
 def install_simulations(state, world) -> None:

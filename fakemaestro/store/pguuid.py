@@ -2,10 +2,14 @@
 straight to Postgres: whatever it refuses becomes error 22P02 (CONTRACT.md §1.7)."""
 from __future__ import annotations
 
+import re
+
 from ..http.errors import JsThrown
 from .. import messages
 
 _HEX = set("0123456789abcdefABCDEF")
+# already canonical: lowercase 8-4-4-4-12 (every id the fake hands out), returned as is
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def canonical_uuid(value: str) -> str | None:
@@ -14,6 +18,8 @@ def canonical_uuid(value: str) -> str | None:
     Accepted: optional braces, 32 hex digits in any case, and a single hyphen
     after any group of 4 digits except the last.
     """
+    if _CANONICAL.fullmatch(value):
+        return value
     src, pos = value, 0
     braces = src.startswith("{")
     if braces:

@@ -44,6 +44,8 @@ class Store:
         self.threads: dict[str, Thread] = {}
         self.messages: dict[str, list[Message]] = defaultdict(list)
         self.agent_executions: dict[str, AgentExecution] = {}
+        # run id -> what the simulated agent will still do (sim/agents.py), while the run goes on
+        self.pending_agent_runs: dict[str, object] = {}
         self.memory: dict[str, list[WorkingMemory]] = defaultdict(list)
         self.triggers: dict[str, Trigger] = {}
         self.knowledge_bases: dict[str, KnowledgeBase] = {}
@@ -54,12 +56,19 @@ class Store:
         self.delivery_rows: dict[int, Delivery] = {}
         self.next_delivery_id = 1
         self.workflow_behaviours: dict = {}  # scenario behaviours, for the execution lifecycle
+        # the execution lifecycle (sim/lifecycle.py): execution id -> its run while it goes on,
+        # a heap of (due ms, seq, execution id) for the runs' next steps, and the live events
+        # (WebSocketEvent payloads) each execution emitted, for its event streams
+        self.execution_runs: dict[str, object] = {}
+        self.execution_due: list[tuple[int, int, str]] = []
+        self.execution_events: dict[str, list] = defaultdict(list)
         # indexes
         self._wf_listed: dict[str, NewestFirst] = defaultdict(NewestFirst)
         self._wf_seq: dict[str, int] = {}
         self._exec_by_wf: dict[str, NewestFirst] = defaultdict(NewestFirst)
         self._exec_all = NewestFirst()
         self._exec_by_status: dict[str, NewestFirst] = defaultdict(NewestFirst)
+        self._exec_by_wf_status: dict[tuple[str, str], NewestFirst] = defaultdict(NewestFirst)
         self._agents_by_ws: dict[str, NewestFirst] = defaultdict(NewestFirst)
         self._agent_seq: dict[str, int] = {}
         self._triggers_by_wf: dict[str, list[str]] = defaultdict(list)
@@ -149,6 +158,7 @@ class Store:
             self._exec_by_wf[ex.workflow_id].add(ex.created_at, ex.seq, ex.id)
             self._exec_all.add(ex.created_at, ex.seq, ex.id)
             self._exec_by_status[ex.status].add(ex.created_at, ex.seq, ex.id)
+            self._exec_by_wf_status[ex.workflow_id, ex.status].add(ex.created_at, ex.seq, ex.id)
 
     def create_execution(self, workflow_id: str, inputs, now_ms: int) -> Execution:
         ex = Execution(id=self.ids.uuid(), workflow_id=workflow_id, status="pending",
@@ -161,6 +171,8 @@ class Store:
         if ex.deleted_at is None:
             self._exec_by_status[ex.status].remove(ex.created_at, ex.seq, ex.id)
             self._exec_by_status[status].add(ex.created_at, ex.seq, ex.id)
+            self._exec_by_wf_status[ex.workflow_id, ex.status].remove(ex.created_at, ex.seq, ex.id)
+            self._exec_by_wf_status[ex.workflow_id, status].add(ex.created_at, ex.seq, ex.id)
         ex.status = status
 
     def execution_of_user(self, execution_id: str, user_id: str) -> Execution | None:
@@ -172,6 +184,26 @@ class Store:
 
     def executions_of_workflow(self, workflow_id: str, offset: int, limit: int) -> tuple[list[Execution], int]:
         return self._page(self._exec_by_wf.get(workflow_id), self.executions, offset, limit)
+
+    def executions_of_workflow_with_status(self, workflow_id: str, status: str, offset: int,
+                                           limit: int) -> tuple[list[Execution], int]:
+        return self._page(self._exec_by_wf_status.get((workflow_id, status)), self.executions, offset, limit)
+
+    def workspace_executions(self, workspace_id: str, status: str | None, offset: int,
+                             limit: int) -> tuple[list[Execution], int]:
+        """A newest-first page of the executions of all the workspace's listed workflows,
+        optionally of one status, and their true count (what production's list means to
+        give, §5.2): the per-workflow pages merged, O(workflows x (offset + limit))."""
+        index = self._wf_listed.get(workspace_id)
+        workflows = index.page(0, len(index)) if index else []
+        if status is None:
+            indexes = [self._exec_by_wf.get(wf) for wf in workflows]
+        else:
+            indexes = [self._exec_by_wf_status.get((wf, status)) for wf in workflows]
+        indexes = [i for i in indexes if i]
+        newest = [self.executions[e] for i in indexes for e in i.page(0, offset + limit)]
+        newest.sort(key=lambda e: (e.created_at, e.seq), reverse=True)
+        return newest[offset:offset + limit], sum(len(i) for i in indexes)
 
     def newest_executions(self, limit: int, status: str | None) -> list[Execution]:
         """All tenants' newest executions, as production's unscoped SQL reads them (§5.2)."""
@@ -301,12 +333,12 @@ class Store:
         self._claim("chunks", chunk.id)
         self.chunks[chunk.knowledge_base_id].append(chunk)
 
-    def kb_stats(self, kb_id: str) -> tuple[int, int]:
-        """(document_count, chunk_count) with production's join inflation (§5.6):
+    def kb_stats(self, kb_id: str, join_inflation: bool = True) -> tuple[int, int]:
+        """(document_count, chunk_count); with production's join inflation (§5.6),
         chunks are counted once per document of the knowledge base."""
         docs = len(self.documents.get(kb_id, ()))
         chunks = len(self.chunks.get(kb_id, ()))
-        return docs, chunks * max(1, docs)
+        return docs, (chunks * max(1, docs) if join_inflation else chunks)
 
     def document(self, kb_id: str, doc_id: str) -> Document | None:
         return next((d for d in self.documents.get(kb_id, ()) if d.id == doc_id), None)
@@ -337,6 +369,21 @@ class Store:
         self.delivery_rows[delivery.id] = delivery
         self.deliveries[delivery.webhook_id].add(delivery.created_at, delivery.id, str(delivery.id))
         self.next_delivery_id = max(self.next_delivery_id, delivery.id + 1)
+
+    def new_delivery(self, webhook_id: str, event_type: str, payload: dict, now_ms: int) -> Delivery:
+        """A `pending` delivery with the next BIGSERIAL id (§8.2)."""
+        delivery = Delivery(id=self.next_delivery_id, webhook_id=webhook_id, event_type=event_type,
+                            payload=payload, status="pending", attempts=0, max_attempts=5, last_attempt_at=None,
+                            next_retry_at=None, response_status=None, response_body=None, error_message=None,
+                            created_at=now_ms)
+        self.add_delivery(delivery)
+        return delivery
+
+    def webhooks_for_event(self, user_id: str, event_type: str) -> list[Webhook]:
+        """Production's findByUserAndEvent (§8.1): the *user's* active, live webhooks
+        subscribed to `event_type`, in insertion order (the SQL has no ORDER BY)."""
+        return [h for h in self.webhooks.values()
+                if h.user_id == user_id and h.is_active is True and h.deleted_at is None and event_type in h.events]
 
     def list_deliveries(self, hook_id: str, offset: int, limit: int) -> tuple[list[Delivery], int]:
         index = self.deliveries.get(hook_id)
