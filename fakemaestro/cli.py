@@ -1,16 +1,36 @@
-"""The `fakemaestro` command: serve the fake, print its keys, check scenario files."""
+"""The `fakemaestro` command: serve the fake, print its keys, check scenario files.
+
+Every `serve` flag (and `keys`'s --scenario and --seed) can also come from a FAKEMAESTRO_*
+environment variable (ENVIRONMENT), for containers; a flag on the command line wins.
+"""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import signal
+import os
+import re
 import sys
 
 from . import __version__
+from .conform import command as conform
 from .scenario import Scenario, ScenarioError, load_scenario_files
 from .profile import PROFILES, QUIRKS
 from .scenario.defaults import DEFAULT_SEED, default_scenario
+from .serving import DEFAULT_SERVER, SERVERS, WORKERS_REFUSED, ServerMissing, check_installed
+
+# variable -> (flag, attribute, commands); empty variables count as unset
+ENVIRONMENT = {
+    "FAKEMAESTRO_HOST": ("--host", "host", ("serve",)),
+    "FAKEMAESTRO_PORT": ("--port", "port", ("serve",)),
+    "FAKEMAESTRO_SCENARIO": ("--scenario", "scenario", ("serve", "keys")),
+    "FAKEMAESTRO_SEED": ("--seed", "seed", ("serve", "keys")),
+    "FAKEMAESTRO_PROFILE": ("--profile", "profile", ("serve",)),
+    "FAKEMAESTRO_QUIRKS": ("--quirk", "quirk", ("serve",)),
+    "FAKEMAESTRO_ADMIN_TOKEN": ("--admin-token", "admin_token", ("serve",)),
+    "FAKEMAESTRO_SERVER": ("--server", "server", ("serve",)),
+    "FAKEMAESTRO_WORKERS": ("--workers", "workers", ("serve",)),
+}
+SERVE_DEFAULTS = {"host": "127.0.0.1", "port": 8000, "server": DEFAULT_SERVER, "workers": 1}
 
 
 def _quirk(text: str) -> tuple[str, bool]:
@@ -42,9 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fakemaestro", description="A high-fidelity fake of the FlowMaestro public API v1.")
     parser.add_argument("--version", action="version", version=f"fakemaestro {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the fake API with hypercorn")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000; 0 picks a free one)")
+    serve = commands.add_parser("serve", help="serve the fake API (hypercorn by default)",
+                                epilog="Each flag can also be set by its environment variable: "
+                                       + ", ".join(f"{flag} {var}" for var, (flag, _, _) in ENVIRONMENT.items())
+                                       + " (FAKEMAESTRO_SCENARIO: files separated by commas or the path "
+                                       "separator; FAKEMAESTRO_QUIRKS: NAME=on|off separated by commas or "
+                                       "spaces). A flag given on the command line wins; --quirk flags "
+                                       "apply over FAKEMAESTRO_QUIRKS.")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default 8000; 0 picks a free one)")
+    serve.add_argument("--server", choices=SERVERS,
+                       help=f"ASGI server (default {DEFAULT_SERVER}, HTTP/1.1 and HTTP/2); uvicorn is faster, "
+                            "HTTP/1.1 only, and needs the extra: pip install 'fakemaestro[fast]'")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="server processes; only 1 (the default): the fake's state, clock and rate-limit "
+                            "windows live in one process")
     serve.add_argument("--admin-token", metavar="TOKEN",
                        help="require this token on the admin API under /_fakemaestro/ (all but its health), as "
                             "'Authorization: Bearer TOKEN' or 'X-Admin-Token: TOKEN' (default: no token)")
@@ -64,14 +96,27 @@ def build_parser() -> argparse.ArgumentParser:
                                             "and exits 0, or prints every problem as FILE:LINE:COL: PATH: MESSAGE "
                                             "on stderr and exits 2.")
     check.add_argument("files", metavar="FILE", nargs="+", help="scenario YAML file(s), in layering order")
+    conform.add_parser(commands)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "conform":
+        return conform.main(args)
     if args.command == "check":
         return _check(args.files)
+    apply_environment(args, parser, os.environ if environ is None else environ)
+    if args.command == "serve":
+        if args.workers < 1:
+            parser.error(f"--workers must be 1 (got {args.workers})")
+        if args.workers > 1:
+            parser.error(WORKERS_REFUSED.format(n=args.workers))
+        try:
+            check_installed(args.server)
+        except ServerMissing as exc:
+            parser.error(str(exc))
     if args.command == "serve" and args.admin_token is not None and not args.admin_token.strip():
         parser.error("--admin-token must not be empty")
     try:
@@ -81,7 +126,39 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "keys":
         return _keys(scenario, args.json)
-    return _serve(scenario, args.host, args.port, args.admin_token, args.profile, dict(args.quirk))
+    return _serve(scenario, args.host, args.port, args.admin_token, args.profile, dict(args.quirk), args.server)
+
+
+def apply_environment(args: argparse.Namespace, parser: argparse.ArgumentParser, environ) -> None:
+    """Fill what the command line left unset from FAKEMAESTRO_* variables, then the defaults.
+    A bad value is refused as its flag would be, naming the variable (exit 2)."""
+    for var, (flag, dest, commands) in ENVIRONMENT.items():
+        text = environ.get(var, "").strip()
+        if args.command not in commands or not text:
+            continue
+        try:
+            if dest == "quirk":  # the variable's switches first: --quirk flags apply over them
+                args.quirk = [_quirk(item) for item in re.split(r"[,\s]+", text) if item] + args.quirk
+            elif getattr(args, dest) is None:
+                setattr(args, dest, _from_environment(dest, text))
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            parser.error(f"{var}={text!r} (as {flag}): {exc}")
+    for dest, default in SERVE_DEFAULTS.items():
+        if args.command == "serve" and getattr(args, dest) is None:
+            setattr(args, dest, default)
+
+
+def _from_environment(dest: str, text: str):
+    if dest in ("port", "seed", "workers"):
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise ValueError("expected an integer")
+        return int(text)
+    if dest == "scenario":  # several files: commas or the OS path separator (":" here, ";" on Windows)
+        return [part.strip() for part in re.split(f"[,{re.escape(os.pathsep)}]", text) if part.strip()]
+    choices = {"profile": PROFILES, "server": SERVERS}.get(dest)
+    if choices and text not in choices:
+        raise ValueError(f"invalid choice {text!r} (choose from {', '.join(choices)})")
+    return text
 
 
 def _check(files: list[str]) -> int:
@@ -126,25 +203,20 @@ def _keys(scenario: Scenario, as_json: bool) -> int:
 
 
 def _serve(scenario: Scenario, host: str, port: int, admin_token: str | None = None,
-           profile: str | None = None, quirks: dict[str, bool] | None = None) -> int:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
+           profile: str | None = None, quirks: dict[str, bool] | None = None,
+           server: str = DEFAULT_SERVER) -> int:
+    from . import serving
     from .app import create_app
 
     app = create_app(scenario, admin_token=admin_token, profile=profile, quirks=quirks)
     sock = _listen(host, port)  # bound here so port 0 resolves before we print the URL
-    config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
-    config.include_server_header = False  # production sends no Server header
-    config.accesslog = None
-    config.loglevel = "WARNING"
     bound_host, bound_port = sock.getsockname()[:2]
     fidelity = app.state.fake.fidelity
     switched = [f"{name}={'on' if fidelity.on(name) else 'off'}" for name in QUIRKS
                 if fidelity.on(name) != (fidelity.profile == "production")]
     print(f"FakeMaestro serving {scenario.source}, profile {fidelity.profile}"
-          + (f" (quirks {', '.join(switched)})" if switched else ""), flush=True)
+          + (f" (quirks {', '.join(switched)})" if switched else "")
+          + ("" if server == DEFAULT_SERVER else f", on {server}"), flush=True)
     print(f"Base URL: http://{_url_host(bound_host)}:{bound_port}", flush=True)
     print("API keys:", flush=True)
     for key in app.state.fake.store.keys.values():
@@ -154,15 +226,7 @@ def _serve(scenario: Scenario, host: str, port: int, admin_token: str | None = N
     warning = admin_warning(host, admin_token)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(app, config, shutdown_trigger=stop.wait)
-
-    asyncio.run(run())
+    serving.run(app, sock, server)
     try:
         sock.close()
     except OSError:  # hypercorn closes the descriptor it was given

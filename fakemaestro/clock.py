@@ -8,6 +8,7 @@ it moves them all.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from datetime import date, datetime, timezone
 
 
@@ -106,6 +107,7 @@ def _parse_text(value: str) -> datetime:
     raise ValueError(f"not an ISO-8601 time: {value!r}")
 
 
+@lru_cache(maxsize=4096)  # a list renders the same few instants many times per request
 def iso(ms: int | None) -> str | None:
     """Epoch ms -> `2026-01-02T10:00:00.000Z`, as JavaScript's toISOString."""
     if ms is None:

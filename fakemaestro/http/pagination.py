@@ -8,7 +8,9 @@ from .js import parse_int, to_string
 
 
 def _int_or(value, default: int) -> int:
-    text = to_string(value) if value else ""
+    if not value:  # absent or empty (most requests): parsing the default gives the default
+        return default
+    text = to_string(value)
     number = parse_int(text or str(default))
     return default if (isinstance(number, float) and math.isnan(number)) or number == 0 else int(number)
 

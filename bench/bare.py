@@ -1,0 +1,66 @@
+"""The benchmark's baseline: a bare Starlette app that answers each route with a body
+precomputed from FakeMaestro's own answer (same size), on the same ASGI server and the
+same server settings (fakemaestro.serving), so bench/run.py's ratios measure what the
+fake itself costs. Not a fake: no auth, no state, one fixed answer per route.
+
+    python bench/bare.py --routes ROUTES.json --port PORT [--server hypercorn|uvicorn]
+
+ROUTES.json: [{"method", "path", "status", "body" (latin-1 text), "sse": bool}, ...]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # fakemaestro.serving from this checkout
+
+from starlette.applications import Starlette  # noqa: E402
+from starlette.responses import Response, StreamingResponse  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from fakemaestro import serving  # noqa: E402
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def endpoint(route: dict):
+    body = route["body"].encode("latin-1")
+    if route["sse"]:
+        async def frames():
+            yield body
+            await asyncio.Event().wait()  # hold until the client leaves (Starlette cancels us)
+
+        async def sse(request):
+            return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
+        return sse
+
+    async def fixed(request):
+        await request.body()  # read what the client sent, as the fake does
+        return Response(body, status_code=route["status"], media_type="application/json")
+    return fixed
+
+
+def build(routes: list[dict]) -> Starlette:
+    return Starlette(routes=[Route(r["path"], endpoint(r), methods=[r["method"]]) for r in routes])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--routes", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--server", choices=serving.SERVERS, default=serving.DEFAULT_SERVER)
+    args = parser.parse_args()
+    app = build(json.loads(Path(args.routes).read_text()))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    sock.listen(1024)
+    serving.run(app, sock, args.server)
+
+
+if __name__ == "__main__":
+    main()
