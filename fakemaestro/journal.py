@@ -2,6 +2,7 @@
 assertions in client tests (`verify`) and for debugging a failing CI run."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -47,16 +48,15 @@ class Entry:
 
 
 class Journal:
-    def __init__(self) -> None:
-        self.entries: list[Entry] = []
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        # a deque drops the oldest entry in O(1); a full list would move them all each request
+        self.entries: deque[Entry] = deque(maxlen=max_entries)
         self._seq = 0
 
     def add(self, **fields) -> Entry:
         self._seq += 1
         entry = Entry(seq=self._seq, **fields)
         self.entries.append(entry)
-        if len(self.entries) > MAX_ENTRIES:
-            del self.entries[: len(self.entries) - MAX_ENTRIES]
         return entry
 
     def clear(self) -> None:

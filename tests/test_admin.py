@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from fakemaestro.admin import collections
 from fakemaestro.clock import Clock, iso, parse_instant
-from fakemaestro.journal import FILTERS, BadFilterValue, Journal
+from fakemaestro.journal import FILTERS, MAX_ENTRIES, BadFilterValue, Journal
 from fakemaestro.scenario import build_store, load_scenario_text
 from fakemaestro.scenario.defaults import default_scenario
 from fakemaestro.scenario.marked import plain
@@ -486,7 +486,16 @@ def test_journal_select_compares_instants_not_text():
         journal.select({"since": "soon"})
     assert "time_ms" not in journal.entries[0].as_dict()
     journal.clear()
-    assert journal.entries == [] and journal.add(**journal_fields()).seq == 1
+    assert list(journal.entries) == [] and journal.add(**journal_fields()).seq == 1
+
+
+def test_journal_keeps_the_newest_entries_up_to_its_cap():
+    journal = Journal(max_entries=3)
+    for _ in range(5):
+        journal.add(**journal_fields())
+    assert [e.seq for e in journal.entries] == [3, 4, 5]
+    assert [e.seq for e in journal.select({})] == [3, 4, 5]
+    assert Journal().entries.maxlen == MAX_ENTRIES
 
 
 def journal_fields() -> dict:

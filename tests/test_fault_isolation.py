@@ -168,7 +168,7 @@ def _run(do: dict) -> tuple[dict, dict, dict]:
         faulted = dump(http)
         assert http.post(f"{A}/reset").status_code == 200
         after = dump(http)
-        assert running.state.journal.entries == [] and rule is not running.state.faults.rules[0]
+        assert not running.state.journal.entries and rule is not running.state.faults.rules[0]
     return start, faulted, after
 
 

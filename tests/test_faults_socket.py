@@ -1036,7 +1036,7 @@ def test_reset_after_a_fault_restores_a_fresh_store(fake, do):
     assert _rendered(lambda path: fake.http.get(path, headers=fake.h())) != fresh
 
     fake.state.reset()
-    assert fake.state.journal.entries == [] and fake.state.faults.rules[0].summary()["seen"] == 0
+    assert not fake.state.journal.entries and fake.state.faults.rules[0].summary()["seen"] == 0
     first = fake.get("/api/v1/agents", "full")
     assert first.headers["x-ratelimit-remaining"] == "59" and first.headers["x-ratelimit-remaining-day"] == "9999"
     assert _rendered(lambda path: fake.http.get(path, headers=fake.h())) == fresh

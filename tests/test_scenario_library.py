@@ -32,7 +32,7 @@ from flowmaestro.errors import ValidationError
 from fakemaestro.app import create_app
 from fakemaestro.clock import Clock, parse_instant
 from fakemaestro.scenario import load_scenario_file
-from fakemaestro.scenario.defaults import default_scenario
+from fakemaestro.scenario.defaults import default_scenario, generate
 from fakemaestro.scenario.loader import build_store, load_scenario_text, parse_text
 from fakemaestro.scenario.marked import plain
 from fakemaestro.scenario.schema import ERROR_CODES, SCHEMA
@@ -187,6 +187,16 @@ def test_default_yaml_is_the_embedded_default_exported():
     text = (SCENARIOS / "default.yaml").read_text(encoding="utf-8")
     assert text == _export_tool().export(1), "scenarios/default.yaml is stale: run python tools/export_default_scenario.py"
     assert plain(load("default").data) == default_scenario(1).data
+
+
+@covers("default")
+def test_shipped_snapshot_is_the_generated_default():
+    tool = _export_tool()
+    assert tool.SNAPSHOT_OUTPUT.read_text(encoding="utf-8") == tool.snapshot(), \
+        "fakemaestro/scenario/default-seed-1.json is stale: run python tools/export_default_scenario.py"
+    assert default_scenario(1).data == generate(1).data
+    assert default_scenario(1).source == generate(1).source == "<embedded default, seed 1>"
+    assert default_scenario(2).data == generate(2).data != generate(1).data
 
 
 @covers("default")

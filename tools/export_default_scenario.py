@@ -1,26 +1,30 @@
-"""Write the embedded default scenario (`fakemaestro.scenario.defaults.default_scenario`)
-as YAML, so it can be read, copied and extended like any other scenario file.
+"""Write the embedded default scenario (`fakemaestro.scenario.defaults.generate`) as YAML,
+so it can be read, copied and extended like any other scenario file, and, for the default
+seed, as the JSON snapshot the package serves without running faker at startup.
 
     python tools/export_default_scenario.py            # rewrites scenarios/default.yaml
-    python tools/export_default_scenario.py --stdout   # prints it instead
+                                                       # and fakemaestro/scenario/default-seed-1.json
+    python tools/export_default_scenario.py --stdout   # prints the YAML instead
     python tools/export_default_scenario.py --seed 7 --output my-default.yaml
 
-tests/test_scenario_library.py checks that scenarios/default.yaml equals this export
-(seed 1), so the committed file cannot drift from the generator: after changing
-defaults.py, run this script again.
+tests/test_scenario_library.py checks that both files equal this export (seed 1), so the
+committed files cannot drift from the generator: after changing defaults.py, run this
+script again.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import yaml
 
-from fakemaestro.scenario.defaults import DEFAULT_SEED, default_scenario
+from fakemaestro.scenario.defaults import DEFAULT_SEED, SNAPSHOT, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "scenarios" / "default.yaml"
+SNAPSHOT_OUTPUT = ROOT / "fakemaestro" / "scenario" / SNAPSHOT
 
 HEADER = """\
 # FakeMaestro's embedded default scenario (seed {seed}), exported to YAML.
@@ -59,8 +63,13 @@ HEADER = """\
 
 def export(seed: int = DEFAULT_SEED) -> str:
     """The YAML text of the default scenario for `seed`, header included."""
-    body = yaml.safe_dump(default_scenario(seed).data, sort_keys=False, allow_unicode=True, width=120)
+    body = yaml.safe_dump(generate(seed).data, sort_keys=False, allow_unicode=True, width=120)
     return HEADER.format(seed=seed) + body
+
+
+def snapshot() -> str:
+    """The JSON snapshot of the default seed's data that the package serves."""
+    return json.dumps(generate(DEFAULT_SEED).data, ensure_ascii=False, indent=1) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}")
+        if args.seed == DEFAULT_SEED:
+            SNAPSHOT_OUTPUT.write_text(snapshot(), encoding="utf-8")
+            print(f"wrote {SNAPSHOT_OUTPUT}")
     return 0
 
 

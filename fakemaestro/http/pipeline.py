@@ -53,6 +53,8 @@ def node_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 def query_params(query_string: str) -> dict[str, Any]:
     """Like Node's querystring: a repeated key becomes a list of its values."""
     params: dict[str, Any] = {}
+    if not query_string:
+        return params
     for name, value in parse_qsl(query_string, keep_blank_values=True):
         if name in params:
             current = params[name]
@@ -63,8 +65,11 @@ def query_params(query_string: str) -> dict[str, Any]:
 
 
 class Pipeline:
+    """The outermost ASGI app: production's API here, the rest (the admin API under
+    /_fakemaestro/, lifespan) to `app`, the Starlette application."""
+
     def __init__(self, app, state) -> None:
-        self.app = app  # the Starlette application serving /_fakemaestro/
+        self.app = app
         self.state = state
 
     @property
@@ -80,6 +85,10 @@ class Pipeline:
             await exchange.run()
         except ConnectionDropped:
             pass  # a fault dropped the connection: nothing more to send
+        except Exception as exc:  # a fake's bug outside a handler: still production's 500
+            log.exception("unexpected error in %s %s", exchange.method, exchange.raw_url)
+            if exchange.status is None:
+                await exchange._framework(FrameworkError(500, str(exc) or type(exc).__name__))
         finally:
             exchange.record()
 
@@ -105,7 +114,9 @@ class Exchange:
         self.decision = None
         self.corrupt_json = False
         self.recorded = False
-        self.send = self._tracking(send)
+        # Plain answers go straight to the server (_respond journals them); the paths that
+        # send on their own (event streams, damaging faults) get a tracking send.
+        self._direct = send
 
     def _tracking(self, send):
         async def tracked(message) -> None:
@@ -187,7 +198,8 @@ class Exchange:
         # damage applies to whatever is answered: production's answer or the rule's own
         self.corrupt_json = bool(action.get("malformed_json"))
         if any(k in action for k in fault_actions.DAMAGE):
-            self.send = fault_actions.DamagingSend(self.send, action, lambda reset: drop(self.scope, reset))
+            self.send = fault_actions.DamagingSend(self._tracking(self.send), action,
+                                                   lambda reset: drop(self.scope, reset))
         if "error" in action:
             rate_headers = self._counted() if action["error"] in fault_actions.AFTER_AUTH else []
             exc = fault_actions.catalogue_error(action, operation, params, self.key or key, self.state.limiter,
@@ -255,8 +267,9 @@ class Exchange:
         state = self.state
         rate_headers: list[tuple[bytes, bytes]] = []
         try:
-            key = self.key = authenticate(state.store, self.headers, state.clock.now_ms())
-            rate_headers = state.limiter.hit(key, state.clock.now_ms())
+            now = state.clock.now_ms()
+            key = self.key = authenticate(state.store, self.headers, now)
+            rate_headers = state.limiter.hit(key, now)
             require(key, operation.scopes)
             call = Call(state, key, params, query_params(self.query), body, self.headers)
             state.world.settle()  # the handler sees every simulation up to the clock's now
@@ -277,7 +290,7 @@ class Exchange:
             return
         if isinstance(result, EventStream):
             # production's raw writeHead drops these (quirk sse_drops_headers, §7.1)
-            await result.run(self.send, self.receive, head_only=self.method == "HEAD",
+            await result.run(self._tracking(self.send), self.receive, head_only=self.method == "HEAD",
                              earlier_headers=self.base_headers + list(rate_headers))
             return
         await self._reply(result, rate_headers)
@@ -305,5 +318,12 @@ class Exchange:
         await self._respond(status, headers, b"" if self.method == "HEAD" else payload)
 
     async def _respond(self, status: int, headers, body: bytes) -> None:
-        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        start = {"type": "http.response.start", "status": status, "headers": headers}
+        if self.send is not self._direct:  # a fault's damage: it decides what is sent
+            await self.send(start)
+            await self.send({"type": "http.response.body", "body": body})
+            return
+        self.status = status
+        await self.send(start)
+        self.record()  # journal first: a client that reads the journal right after its response sees it
         await self.send({"type": "http.response.body", "body": body})

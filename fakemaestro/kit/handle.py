@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from itertools import islice
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -261,7 +262,7 @@ class FakeMaestro:
         entries = self.state.journal.entries
         if not entries:
             return "no requests reached the fake"
-        shown = entries[-limit:]
+        shown = list(islice(entries, max(0, len(entries) - limit), None))
         head = f"{len(entries)} request(s)" + (f", the newest {len(shown)}:" if len(shown) < len(entries) else ":")
         return "\n".join([head] + [_line(e) for e in shown])
 

@@ -10,18 +10,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Iterable
-
-from jsonschema import Draft202012Validator, FormatChecker
 
 from ..clock import parse_instant
 from .marked import Duplicate, MarkedDict, MarkedList, position, yaml_path
 from .schema import SCHEMA, TIME_FORMAT, TIME_FORMS
 
-_FORMATS = FormatChecker(formats=())
-
-
-@_FORMATS.checks(TIME_FORMAT, raises=(ValueError, OverflowError))
 def _is_time(value: Any) -> bool:
     if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return True  # the type check speaks for these
@@ -29,7 +24,15 @@ def _is_time(value: Any) -> bool:
     return True
 
 
-_VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+@cache
+def _validator():
+    # Built on first use: jsonschema takes ~0.1 s to import, and serving the embedded
+    # default scenario never validates a file.
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    formats = FormatChecker(formats=())
+    formats.checks(TIME_FORMAT, raises=(ValueError, OverflowError))(_is_time)
+    return Draft202012Validator(SCHEMA, format_checker=formats)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def duplicate_problems(duplicates: list[Duplicate]) -> list[Problem]:
 # ---------------------------------------------------------------- the schema
 
 def schema_errors(root: Any) -> list:
-    return sorted(_VALIDATOR.iter_errors(root), key=lambda e: [str(p) for p in e.absolute_path])
+    return sorted(_validator().iter_errors(root), key=lambda e: [str(p) for p in e.absolute_path])
 
 
 def schema_problems(root: Any, source: str = "<data>", errors: list | None = None) -> list[Problem]:

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 
 import ada_url
-import httpx
 
 from .. import messages
 from ..http.jsjson import dumps, js_number_text
@@ -100,6 +99,8 @@ async def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float 
     with `read_body`, the body as `response.text()` gives it (None if reading fails)."""
     if not ada_url.check_url(url):  # new Request(url) throws before any I/O
         return Answer(error=URL_UNPARSEABLE.format(url=url))
+    import httpx  # here, not at the top: ~0.1 s of the fake's startup for a rarely used path
+
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     try:
@@ -118,9 +119,11 @@ async def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float 
         return Answer(error=messages.FETCH_FAILED)
 
 
-async def _text(response: httpx.Response, remaining_s: float) -> str | None:
-    """response.text(): UTF-8 whatever the charset, a leading BOM dropped; a read
-    that fails (or outlasts the deadline) is caught by production as null."""
+async def _text(response, remaining_s: float) -> str | None:
+    """response.text() of an httpx response: UTF-8 whatever the charset, a leading BOM
+    dropped; a read that fails (or outlasts the deadline) is caught by production as null."""
+    import httpx
+
     try:
         raw = await asyncio.wait_for(response.aread(), max(remaining_s, 0.001))
     except (httpx.HTTPError, asyncio.TimeoutError):
