@@ -96,6 +96,10 @@ class Pipeline:
 class Exchange:
     """One request/response as production's hooks would process it."""
 
+    __slots__ = ("state", "receive", "send", "_direct", "method", "raw_path", "raw_url", "query", "headers",
+                 "base_headers", "scope", "started", "arrived_ms", "status", "operation", "key", "decision",
+                 "corrupt_json", "recorded")
+
     def __init__(self, state, scope, receive, send) -> None:
         self.state, self.receive, self.send = state, receive, send
         self.method: str = scope["method"]
@@ -172,8 +176,8 @@ class Exchange:
         operation, params = match
         self.operation = operation
         try:
-            body = bodies.parse_body(self.method, self.headers, await self._read_body(),
-                                     self.state.fidelity.on("malformed_json_500"))
+            raw = b"" if self.method in bodies.NO_BODY_METHODS else await self._read_body()
+            body = bodies.parse_body(self.method, self.headers, raw, self.state.fidelity.on("malformed_json_500"))
         except FrameworkError as exc:
             await self._framework(exc)
             return

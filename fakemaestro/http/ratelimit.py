@@ -5,9 +5,16 @@ the five X-RateLimit-* headers go on every authenticated response.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .. import messages
 from ..store.models import ApiKey
 from .errors import ApiError
+
+
+@lru_cache(maxsize=256)  # limits and the window's reset repeat from request to request
+def _text(n: int) -> bytes:
+    return b"%d" % n
 
 
 class RateLimiter:
@@ -42,11 +49,11 @@ class RateLimiter:
         day_count = self._bump(self._day, key.id, now // 86400)
         minute_reset = (now // 60 + 1) * 60
         headers = [
-            (b"x-ratelimit-limit", str(key.per_minute).encode()),
-            (b"x-ratelimit-remaining", str(max(0, key.per_minute - minute_count)).encode()),
-            (b"x-ratelimit-reset", str(minute_reset).encode()),
-            (b"x-ratelimit-limit-day", str(key.per_day).encode()),
-            (b"x-ratelimit-remaining-day", str(max(0, key.per_day - day_count)).encode()),
+            (b"x-ratelimit-limit", _text(key.per_minute)),
+            (b"x-ratelimit-remaining", b"%d" % max(0, key.per_minute - minute_count)),
+            (b"x-ratelimit-reset", _text(minute_reset)),
+            (b"x-ratelimit-limit-day", _text(key.per_day)),
+            (b"x-ratelimit-remaining-day", b"%d" % max(0, key.per_day - day_count)),
         ]
         if minute_count > key.per_minute:
             retry = minute_reset - now

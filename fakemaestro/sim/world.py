@@ -54,7 +54,7 @@ class World:
         """Bring every simulation up to the clock's now."""
         with self._lock:
             now = self.clock.now_ms()
-            for settler in list(self.settlers):
+            for settler in tuple(self.settlers):
                 settler(now)
 
     def publish(self, event: DomainEvent) -> None:
