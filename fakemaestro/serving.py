@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import types
 
 SERVERS = ("hypercorn", "uvicorn")
 DEFAULT_SERVER = "hypercorn"
@@ -61,20 +62,30 @@ async def _until_signalled(serve) -> None:
     await serve(stop)
 
 
-async def _hypercorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
-    from hypercorn.asyncio import serve
+def hypercorn_config(sock: socket.socket):
+    """hypercorn's settings for the fake (also fakemaestro.testing's): on `sock`, without the
+    Server header production does not send, quiet; Node's reason phrases installed."""
     from hypercorn.config import Config
 
+    use_node_reason_phrases()
     config = Config()
     config.bind = [f"fd://{sock.fileno()}"]
     config.include_server_header = False  # production sends no Server header
     config.accesslog = None
     config.loglevel = "WARNING"
-    await serve(app, config, shutdown_trigger=stop.wait)
+    return config
+
+
+async def _hypercorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
+    from hypercorn.asyncio import serve
+
+    await serve(app, hypercorn_config(sock), shutdown_trigger=stop.wait)
 
 
 async def _uvicorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
     import uvicorn
+
+    use_node_reason_phrases()
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -91,3 +102,41 @@ async def _uvicorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
         await server.serve(sockets=[sock])
     finally:
         watcher.cancel()
+
+
+def use_node_reason_phrases() -> None:
+    """Have the servers write production's status lines (`HTTP/1.1 200 OK`, Node's phrases,
+    http/reasons.py). Neither server has a setting for it: hypercorn's HTTP/1.1 protocol
+    builds h11 responses without a reason (so h11 writes `HTTP/1.1 200 `), and is given an
+    h11 whose Response adds Node's; uvicorn looks its status lines up in tables, which get
+    Node's phrases. Idempotent; HTTP/2 has no reason phrases."""
+    import h11
+    from hypercorn.protocol import h11 as hypercorn_h11
+
+    if not getattr(hypercorn_h11.h11, "fakemaestro_reasons", False):
+        shim = types.ModuleType("h11")
+        shim.__dict__.update(vars(h11))
+
+        def response(*, status_code: int, reason: bytes = b"", **fields) -> h11.Response:
+            return h11.Response(status_code=status_code, reason=reason or _phrase(status_code), **fields)
+
+        shim.Response, shim.fakemaestro_reasons = response, True
+        hypercorn_h11.h11 = shim
+    try:
+        from uvicorn.protocols.http import h11_impl
+    except ImportError:
+        return
+    for status in h11_impl.STATUS_PHRASES:
+        h11_impl.STATUS_PHRASES[status] = _phrase(status)
+    try:
+        from uvicorn.protocols.http import httptools_impl
+    except ImportError:  # httptools not installed: uvicorn uses h11_impl
+        return
+    for status in httptools_impl.STATUS_LINE:
+        httptools_impl.STATUS_LINE[status] = b"HTTP/1.1 %d %s\r\n" % (status, _phrase(status))
+
+
+def _phrase(status: int) -> bytes:
+    from .http.reasons import phrase
+
+    return phrase(status).encode("latin-1")

@@ -37,6 +37,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from ..http.reasons import phrase
 from . import document
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -57,10 +58,6 @@ AUTH_MESSAGES = (  # §2.2
     "This API key has been revoked. Please generate a new key.",
     "This API key has expired. Please generate a new key.", "This API key is inactive.",
 )
-# Node's reason phrases, as Fastify writes them in `error` (not Python's newer names)
-REASONS = {400: "Bad Request", 404: "Not Found", 408: "Request Timeout", 413: "Payload Too Large",
-           415: "Unsupported Media Type", 500: "Internal Server Error", 501: "Not Implemented",
-           503: "Service Unavailable"}
 FASTIFY_KEYS = {"statusCode", "code", "error", "message"}
 SKIPPED_FOR_STREAMS = ("response_schema_conformance",)
 # Fastify errors raised before the v1 hooks (router, body parser): no rate-limit headers (§3)
@@ -319,8 +316,8 @@ def error_catalogue(ctx, response, case):
         problems = []
         if body["statusCode"] != status:
             problems.append(f"Fastify body statusCode {body['statusCode']} on a {status}")
-        reason = REASONS.get(status)
-        if reason and body["error"] != reason:
+        reason = phrase(status)  # Fastify writes Node's phrase in `error` (not Python's names)
+        if body["error"] != reason:
             problems.append(f"Fastify body error {body['error']!r}, expected {reason!r}")
         _fail(problems)
         return None

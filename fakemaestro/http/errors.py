@@ -9,10 +9,10 @@ in `try` turn it into an envelope error; anywhere else it escapes as a Framework
 """
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 from .. import messages
+from .reasons import phrase
 
 
 class ApiError(Exception):
@@ -37,12 +37,9 @@ def internal(message: str) -> ApiError:
     return ApiError(500, "internal_error", message)
 
 
-# Node's http.STATUS_CODES where Python's phrase differs.
-NODE_REASONS = {413: "Payload Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable"}
-
-
 def reason(status: int) -> str:
-    return NODE_REASONS.get(status) or HTTPStatus(status).phrase
+    """Fastify's `error`: Node's phrase for the status (http.STATUS_CODES)."""
+    return phrase(status)
 
 
 class FrameworkError(Exception):

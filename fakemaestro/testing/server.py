@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from hypercorn.asyncio import serve
-from hypercorn.config import Config
+
+from ..serving import hypercorn_config
 
 
 @dataclass
@@ -36,10 +37,7 @@ def serve_in_thread(app, host: str = "127.0.0.1") -> Iterator[RunningServer]:
     sock.bind((host, 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
-    config.include_server_header = False
-    config.accesslog = None
+    config = hypercorn_config(sock)
     config.graceful_timeout = 0.5
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
