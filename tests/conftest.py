@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from fakemaestro import messages
 from fakemaestro.app import create_app
 from fakemaestro.clock import Clock
 from fakemaestro.scenario import load_scenario_file
@@ -50,6 +51,37 @@ def keys(app) -> dict[str, str]:
 def client(app):
     with TestClient(app, base_url="http://127.0.0.1") as c:
         yield c
+
+
+@pytest.fixture
+def c(client):
+    """`client` under the short name the resource tests use, with `h` their headers."""
+    return client
+
+
+@pytest.fixture
+def h(keys) -> dict[str, dict[str, str]]:
+    """{key name: {"X-API-Key": raw key}} for the app's keys."""
+    return {name: {"X-API-Key": raw} for name, raw in keys.items()}
+
+
+def assert_error(response, status: int, code: str, message: str | None = None, details=None) -> dict:
+    """The answer is production's error envelope with this status and code; with `message`,
+    `error` is exactly {code, message[, details]}. Returns `error`."""
+    assert response.status_code == status, response.text
+    err = response.json()["error"]
+    assert err["code"] == code
+    if message is not None:
+        expected = {"code": code, "message": message}
+        if details is not None:
+            expected["details"] = details
+        assert err == expected
+    return err
+
+
+def assert_not_found(response, resource: str, id_: str) -> None:
+    assert_error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource=resource, id=id_),
+                 {"resource": resource, "id": id_})
 
 
 @pytest.fixture

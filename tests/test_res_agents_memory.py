@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from fakemaestro import messages
 from fakemaestro.clock import Clock, parse_instant
 from fakemaestro.scenario import Scenario
 
-from .conftest import keys_of, make_app
+from .conftest import assert_error, assert_not_found, make_app
 
 API = "/api/v1"
 NOW = "2026-05-05T05:05:05.505Z"
@@ -87,38 +86,16 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture
-def aapp():
+def app():
     return make_app(scenario(), clock=Clock(frozen_at_ms=parse_instant(NOW)))
 
 
-@pytest.fixture
-def c(aapp):
-    with TestClient(aapp, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(aapp):
-    return {name: {"X-API-Key": raw} for name, raw in keys_of(aapp).items()}
-
-
-def _error(response, status, code, message, details=None):
-    assert response.status_code == status, response.text
-    expected = {"code": code, "message": message}
-    if details is not None:
-        expected["details"] = details
-    assert response.json()["error"] == expected
-
-
 def _agent_404(response, id_):
-    _error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource="Agent", id=id_),
-           {"resource": "Agent", "id": id_})
+    assert_not_found(response, "Agent", id_)
 
 
 def _memory_404(response, agent_id, user_id):
-    id_ = f"{agent_id}/{user_id}"
-    _error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource="Working memory", id=id_),
-           {"resource": "Working memory", "id": id_})
+    assert_not_found(response, "Working memory", f"{agent_id}/{user_id}")
 
 
 # ---------------------------------------------------------------- agents
@@ -182,7 +159,7 @@ def test_get_agent_non_uuid_is_framework_500(c, h):
 
 # ---------------------------------------------------------------- create thread
 
-def test_create_thread_201_ignores_the_body(c, h, aapp):
+def test_create_thread_201_ignores_the_body(c, h, app):
     r = c.post(f"{API}/agents/{AG_WRITER}/threads", json={"metadata": {"a": 1}, "title": "T", "status": "archived"},
                headers=h["bulk"])
     assert r.status_code == 201
@@ -192,7 +169,7 @@ def test_create_thread_201_ignores_the_body(c, h, aapp):
     thread = c.get(f"{API}/threads/{data['id']}", headers=h["bulk"]).json()["data"]
     assert thread == {"id": data["id"], "agent_id": AG_WRITER, "title": None, "status": "active",
                       "created_at": NOW, "updated_at": NOW, "last_message_at": None}
-    stored = aapp.state.fake.store.threads[data["id"]]
+    stored = app.state.fake.store.threads[data["id"]]
     assert (stored.user_id, stored.workspace_id, stored.metadata) == (U1, W1, {})
     assert c.get(f"{API}/threads/{data['id']}/messages", headers=h["bulk"]).json()["data"] == {"messages": []}
 
@@ -203,17 +180,17 @@ def test_create_thread_twice_gives_two_threads(c, h):
     assert a != b
 
 
-def test_create_thread_for_teammates_agent_belongs_to_key_user(c, h, aapp):
+def test_create_thread_for_teammates_agent_belongs_to_key_user(c, h, app):
     r = c.post(f"{API}/agents/{AG_TEAM}/threads", headers=h["bulk"])
     assert r.status_code == 201
-    assert aapp.state.fake.store.threads[r.json()["data"]["id"]].user_id == U1
+    assert app.state.fake.store.threads[r.json()["data"]["id"]].user_id == U1
 
 
 @pytest.mark.parametrize("agent_id", [UNKNOWN, AG_DELETED, AG_OTHER])
-def test_create_thread_404_creates_nothing(c, h, aapp, agent_id):
-    before = len(aapp.state.fake.store.threads)
+def test_create_thread_404_creates_nothing(c, h, app, agent_id):
+    before = len(app.state.fake.store.threads)
     _agent_404(c.post(f"{API}/agents/{agent_id}/threads", json={}, headers=h["bulk"]), agent_id)
-    assert len(aapp.state.fake.store.threads) == before
+    assert len(app.state.fake.store.threads) == before
 
 
 # ---------------------------------------------------------------- memory list / get
@@ -293,16 +270,16 @@ def test_memory_stats(c, h):
                                   {"working_memory": 5}, {"working_memory": ["x"]}, {"metadata": {"a": 1}}],
                          ids=repr)
 @pytest.mark.parametrize("agent_id", [AG_SUPPORT, UNKNOWN])
-def test_memory_put_validates_before_the_agent_lookup(c, h, aapp, body, agent_id):
+def test_memory_put_validates_before_the_agent_lookup(c, h, app, body, agent_id):
     kwargs = {} if body is None else {"json": body}
     r = c.put(f"{API}/agents/{agent_id}/memory/{M1}", headers=h["bulk"], **kwargs)
-    _error(r, 400, "validation_error", messages.WORKING_MEMORY_REQUIRED)
-    assert aapp.state.fake.store.global_memory(AG_SUPPORT, M1).working_memory == "Prefers short answers."
+    assert_error(r, 400, "validation_error", messages.WORKING_MEMORY_REQUIRED)
+    assert app.state.fake.store.global_memory(AG_SUPPORT, M1).working_memory == "Prefers short answers."
 
 
 def test_memory_put_validation_comes_before_the_user_uuid_error(c, h):
     r = c.put(f"{API}/agents/{AG_SUPPORT}/memory/end-user-42", json={}, headers=h["bulk"])
-    _error(r, 400, "validation_error", messages.WORKING_MEMORY_REQUIRED)
+    assert_error(r, 400, "validation_error", messages.WORKING_MEMORY_REQUIRED)
     r = c.put(f"{API}/agents/{AG_SUPPORT}/memory/end-user-42", json={"working_memory": "x"}, headers=h["bulk"])
     assert r.status_code == 500 and r.json()["code"] == "22P02"
 
@@ -378,7 +355,7 @@ def _search(c, h, agent_id=AG_SUPPORT, **body):
                                   {"query": ["alpha"]}, {"top_k": 5}], ids=repr)
 @pytest.mark.parametrize("agent_id", [AG_SUPPORT, UNKNOWN])
 def test_memory_search_validates_query_before_agent_lookup(c, h, body, agent_id):
-    _error(_search(c, h, agent_id, **body), 400, "validation_error", messages.MEMORY_QUERY_REQUIRED)
+    assert_error(_search(c, h, agent_id, **body), 400, "validation_error", messages.MEMORY_QUERY_REQUIRED)
 
 
 @pytest.mark.parametrize("agent_id", [UNKNOWN, AG_OTHER])
@@ -441,7 +418,7 @@ def test_memory_search_filters_by_user_id(c, h):
 
 def test_memory_search_bad_user_id_is_internal_error_after_agent_lookup(c, h):
     r = _search(c, h, query="alpha", user_id="end-user")
-    _error(r, 500, "internal_error", messages.INVALID_UUID.format(value="end-user"))
+    assert_error(r, 500, "internal_error", messages.INVALID_UUID.format(value="end-user"))
     _agent_404(_search(c, h, UNKNOWN, query="alpha", user_id="end-user"), UNKNOWN)
 
 

@@ -87,19 +87,8 @@ WORKSPACE_ORDER = [ex_id(28), ex_id(27), ex_id(22), ex_id(21)] + A_IDS[::-1]
 
 
 @pytest.fixture
-def eapp():
+def app():
     return make_app(scenario(), clock=Clock(frozen_at_ms=parse_instant("2026-03-01T00:00:00Z")))
-
-
-@pytest.fixture
-def c(eapp):
-    with TestClient(eapp, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(eapp):
-    return {name: {"X-API-Key": raw} for name, raw in keys_of(eapp).items()}
 
 
 def _list(c, h, key="bulk", **params):
@@ -322,10 +311,10 @@ def test_cancel_twice_second_is_400_cancelled(c, h):
 
 @pytest.mark.parametrize("eid,key", [(UNKNOWN, "bulk"), (ex_id(22), "bulk"), (ex_id(25), "bulk"),
                                      (A_IDS[2], "teammate"), (A_IDS[2], "other")])
-def test_cancel_404_before_status_check(c, h, eid, key, eapp):
+def test_cancel_404_before_status_check(c, h, eid, key, app):
     r = c.post(f"{API}/executions/{eid}/cancel", headers=h[key])
     assert r.status_code == 404 and r.json()["error"]["details"] == {"resource": "Execution", "id": eid}
-    stored = eapp.state.fake.store.executions.get(eid)
+    stored = app.state.fake.store.executions.get(eid)
     assert stored is None or stored.status != "cancelled"
 
 

@@ -3,13 +3,12 @@ inflated by the documents join, and query's validation order and top_k edge case
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from fakemaestro import messages
 from fakemaestro.clock import Clock, parse_instant
 from fakemaestro.scenario import Scenario
 
-from .conftest import keys_of, make_app
+from .conftest import assert_error, assert_not_found, make_app
 
 API = "/api/v1"
 U1, U2, U3 = (f"a0000000-0000-4000-8000-00000000000{i}" for i in (1, 2, 3))
@@ -64,36 +63,12 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture
-def kapp():
+def app():
     return make_app(scenario(), clock=Clock(frozen_at_ms=parse_instant("2026-08-01T00:00:00Z")))
 
 
-@pytest.fixture
-def c(kapp):
-    with TestClient(kapp, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(kapp):
-    return {name: {"X-API-Key": raw} for name, raw in keys_of(kapp).items()}
-
-
-def _error(response, status, code, message=None, details=None):
-    assert response.status_code == status, response.text
-    err = response.json()["error"]
-    assert err["code"] == code
-    if message is not None:
-        expected = {"code": code, "message": message}
-        if details is not None:
-            expected["details"] = details
-        assert err == expected
-    return err
-
-
 def _kb_404(response, id_):
-    _error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource="Knowledge Base", id=id_),
-           {"resource": "Knowledge Base", "id": id_})
+    assert_not_found(response, "Knowledge Base", id_)
 
 
 def _query(c, h, name="main", body=None, key="bulk"):
@@ -173,7 +148,7 @@ def test_get_non_uuid_is_framework_500(c, h):
                                   {"query": {"q": 1}}, {"top_k": 3}], ids=repr)
 @pytest.mark.parametrize("name", ["main", UNKNOWN, "kb_1", "team"])
 def test_query_required_before_lookup(c, h, body, name):
-    _error(_query(c, h, name, body), 400, "validation_error", messages.QUERY_REQUIRED)
+    assert_error(_query(c, h, name, body), 400, "validation_error", messages.QUERY_REQUIRED)
 
 
 @pytest.mark.parametrize("name", [UNKNOWN, "team", "other"])
@@ -227,7 +202,7 @@ def test_query_top_k_edge_cases(c, h, top_k, effective):
 @pytest.mark.parametrize("top_k,message", [({}, None), (-1, "LIMIT must not be negative"), (2.5, None),
                                            ("abc", None), ([1, 2], None)], ids=repr)
 def test_query_top_k_that_breaks_the_sql_is_internal_error(c, h, top_k, message):
-    err = _error(_query(c, h, body={"query": "alpha", "top_k": top_k}), 500, "internal_error", message)
+    err = assert_error(_query(c, h, body={"query": "alpha", "top_k": top_k}), 500, "internal_error", message)
     assert err["message"] and "details" not in err
 
 

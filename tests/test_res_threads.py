@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from starlette.testclient import TestClient
 
 from fakemaestro import messages
 from fakemaestro.clock import Clock, parse_instant
 from fakemaestro.scenario import Scenario
 
-from .conftest import keys_of, make_app
+from .conftest import assert_error, assert_not_found, make_app
 
 API = "/api/v1"
 NOW = "2026-06-01T08:30:00.125Z"
@@ -80,32 +79,12 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture
-def tapp():
+def app():
     return make_app(scenario(), clock=Clock(frozen_at_ms=parse_instant(NOW)))
 
 
-@pytest.fixture
-def c(tapp):
-    with TestClient(tapp, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(tapp):
-    return {name: {"X-API-Key": raw} for name, raw in keys_of(tapp).items()}
-
-
-def _error(response, status, code, message, details=None):
-    assert response.status_code == status, response.text
-    expected = {"code": code, "message": message}
-    if details is not None:
-        expected["details"] = details
-    assert response.json()["error"] == expected
-
-
 def _thread_404(response, id_):
-    _error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource="Thread", id=id_),
-           {"resource": "Thread", "id": id_})
+    assert_not_found(response, "Thread", id_)
 
 
 def _messages_of(c, h, name):
@@ -199,12 +178,12 @@ def test_messages_empty_thread(c, h):
 
 # ---------------------------------------------------------------- delete
 
-def test_delete_is_soft_and_second_delete_404(c, h, tapp):
+def test_delete_is_soft_and_second_delete_404(c, h, app):
     r = c.delete(f"{API}/threads/{T['archived']}", headers=h["bulk"])
     assert r.status_code == 200
     assert r.json()["data"] == {"id": T["archived"], "deleted": True}
     assert list(r.json()["data"]) == ["id", "deleted"]
-    stored = tapp.state.fake.store.threads[T["archived"]]
+    stored = app.state.fake.store.threads[T["archived"]]
     assert stored.status == "deleted" and stored.deleted_at == parse_instant(NOW)
     _thread_404(c.get(f"{API}/threads/{T['archived']}", headers=h["bulk"]), T["archived"])
     _thread_404(c.get(f"{API}/threads/{T['archived']}/messages", headers=h["bulk"]), T["archived"])
@@ -228,13 +207,13 @@ def test_delete_other_workspace_thread_leaves_it(c, h):
                                   {"content": {"text": "hi"}}, {"content": True}, {"stream": True}], ids=repr)
 @pytest.mark.parametrize("name", ["empty", UNKNOWN, "thread_1"])
 def test_send_content_is_validated_first(c, h, body, name):
-    _error(_send(c, h, name, body), 400, "validation_error", messages.CONTENT_REQUIRED)
+    assert_error(_send(c, h, name, body), 400, "validation_error", messages.CONTENT_REQUIRED)
 
 
 def test_send_without_body_or_with_text_body_is_400(c, h):
-    _error(_send(c, h, "empty"), 400, "validation_error", messages.CONTENT_REQUIRED)
+    assert_error(_send(c, h, "empty"), 400, "validation_error", messages.CONTENT_REQUIRED)
     r = _send(c, h, "empty", content=b'{"content":"hi"}', headers={**h["bulk"], "Content-Type": "text/plain"})
-    _error(r, 400, "validation_error", messages.CONTENT_REQUIRED)
+    assert_error(r, 400, "validation_error", messages.CONTENT_REQUIRED)
 
 
 def test_send_404_and_non_uuid_after_validation(c, h):
@@ -246,14 +225,14 @@ def test_send_404_and_non_uuid_after_validation(c, h):
 
 
 def test_send_missing_agent_is_500_before_stream_check(c, h):
-    _error(_send(c, h, "orphan", {"content": "hi", "stream": True}), 500, "internal_error",
+    assert_error(_send(c, h, "orphan", {"content": "hi", "stream": True}), 500, "internal_error",
            messages.AGENT_NOT_FOUND_FOR_THREAD)
 
 
 @pytest.mark.parametrize("stream", [True, "false", "0", 1, -1, "yes", {}, []], ids=repr)
 def test_send_truthy_stream_is_501_without_side_effects(c, h, stream):
     before = _messages_of(c, h, "full")
-    _error(_send(c, h, "full", {"content": "hi", "stream": stream}), 501, "not_implemented",
+    assert_error(_send(c, h, "full", {"content": "hi", "stream": stream}), 501, "not_implemented",
            messages.STREAMING_NOT_IMPLEMENTED)
     assert _messages_of(c, h, "full") == before
 
@@ -265,7 +244,7 @@ def test_send_falsy_stream_replies(c, h, stream):
 
 # ---------------------------------------------------------------- send: 200
 
-def test_send_reply_shape_updates_thread_and_grows_messages(c, h, tapp):
+def test_send_reply_shape_updates_thread_and_grows_messages(c, h, app):
     before = _messages_of(c, h, "full")
     r = _send(c, h, "full", {"content": "Thanks, and tomorrow?"})
     assert r.status_code == 200
@@ -277,7 +256,7 @@ def test_send_reply_shape_updates_thread_and_grows_messages(c, h, tapp):
     # written when the run ends: 1 ms after the question on a frozen clock
     assert data["message"]["role"] == "assistant" and data["message"]["created_at"] == "2026-06-01T08:30:00.126Z"
     assert data["message"]["content"]
-    assert data["execution_id"] in tapp.state.fake.store.agent_executions
+    assert data["execution_id"] in app.state.fake.store.agent_executions
     thread = c.get(f"{API}/threads/{T['full']}", headers=h["bulk"]).json()["data"]
     assert thread["last_message_at"] == NOW
     after = _messages_of(c, h, "full")
@@ -312,8 +291,8 @@ def test_send_to_teammates_thread(c, h):
     assert _send(c, h, "team", {"content": "hello"}).status_code == 200
 
 
-def test_send_with_agent_latency_within_timeout_succeeds(c, h, tapp):
-    tapp.state.fake.store.agents[AG].reply_latency_ms = 300
+def test_send_with_agent_latency_within_timeout_succeeds(c, h, app):
+    app.state.fake.store.agents[AG].reply_latency_ms = 300
     started = time.monotonic()
     r = _send(c, h, "empty", {"content": "hi", "timeout": 5000})
     assert r.status_code == 200
@@ -326,26 +305,26 @@ def _timeout_message(timeout_text: str, name: str) -> str:
     return messages.AGENT_TIMEOUT.format(timeout=timeout_text, thread_id=T[name])
 
 
-def test_send_408_when_agent_is_slower_than_timeout(c, h, tapp):
-    tapp.state.fake.store.agents[AG].reply_latency_ms = 60_000
+def test_send_408_when_agent_is_slower_than_timeout(c, h, app):
+    app.state.fake.store.agents[AG].reply_latency_ms = 60_000
     before = c.get(f"{API}/threads/{T['full']}", headers=h["bulk"]).json()["data"]
     started = time.monotonic()
     r = _send(c, h, "full", {"content": "hi", "timeout": 150})
     elapsed = time.monotonic() - started
-    _error(r, 408, "timeout", "Execution did not complete within 150ms. Use GET /api/v1/threads/"
+    assert_error(r, 408, "timeout", "Execution did not complete within 150ms. Use GET /api/v1/threads/"
                               f"{T['full']}/messages to check for new messages.")
     assert 0.15 <= elapsed < 5
     after = c.get(f"{API}/threads/{T['full']}", headers=h["bulk"]).json()["data"]
     assert after["last_message_at"] == before["last_message_at"]
 
 
-def test_send_408_timeout_written_as_javascript_number(c, h, tapp):
-    tapp.state.fake.store.agents[AG].reply_latency_ms = 60_000
+def test_send_408_timeout_written_as_javascript_number(c, h, app):
+    app.state.fake.store.agents[AG].reply_latency_ms = 60_000
     r = _send(c, h, "empty", content=b'{"content":"hi","timeout":100.0}',
               headers={**h["bulk"], "Content-Type": "application/json"})
-    _error(r, 408, "timeout", _timeout_message("100", "empty"))
+    assert_error(r, 408, "timeout", _timeout_message("100", "empty"))
     r = _send(c, h, "empty", {"content": "hi", "timeout": 50.5})
-    _error(r, 408, "timeout", _timeout_message("50.5", "empty"))
+    assert_error(r, 408, "timeout", _timeout_message("50.5", "empty"))
 
 
 @pytest.mark.parametrize("timeout,text", [(0, "0"), (-5, "-5"), (None, "0"), ("abc", "NaN"), ({}, "NaN"),
@@ -354,15 +333,15 @@ def test_send_non_positive_or_non_numeric_timeout_is_immediate_408(c, h, timeout
     # the agent would answer at once, but the wait is over before the first poll
     started = time.monotonic()
     r = _send(c, h, "empty", {"content": "hi", "timeout": timeout})
-    _error(r, 408, "timeout", _timeout_message(text, "empty"))
+    assert_error(r, 408, "timeout", _timeout_message(text, "empty"))
     assert time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize("fail_with,message", [("LLM provider exploded", "LLM provider exploded"),
                                                ("", messages.AGENT_EXECUTION_FAILED)])
-def test_send_agent_failure_is_execution_failed(c, h, tapp, fail_with, message):
-    tapp.state.fake.store.agents[AG].fail_with = fail_with
-    _error(_send(c, h, "empty", {"content": "hi"}), 500, "execution_failed", message)
+def test_send_agent_failure_is_execution_failed(c, h, app, fail_with, message):
+    app.state.fake.store.agents[AG].fail_with = fail_with
+    assert_error(_send(c, h, "empty", {"content": "hi"}), 500, "execution_failed", message)
     thread = c.get(f"{API}/threads/{T['empty']}", headers=h["bulk"]).json()["data"]
     assert thread["last_message_at"] is None
     assert all(m["role"] != "assistant" for m in _messages_of(c, h, "empty"))

@@ -3,13 +3,12 @@ side effects and the side effects that remain after its definition check fails."
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from fakemaestro import messages
 from fakemaestro.clock import Clock, parse_instant
 from fakemaestro.scenario import Scenario
 
-from .conftest import keys_of, make_app
+from .conftest import assert_error, assert_not_found, make_app
 
 API = "/api/v1"
 NOW = "2026-07-07T07:07:07.007Z"
@@ -71,19 +70,8 @@ LISTED = ["schedule_off", "webhook_team", "manual", "event", "tie_team", "tie_ma
 
 
 @pytest.fixture
-def trapp():
+def app():
     return make_app(scenario(), clock=Clock(frozen_at_ms=parse_instant(NOW)))
-
-
-@pytest.fixture
-def c(trapp):
-    with TestClient(trapp, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(trapp):
-    return {name: {"X-API-Key": raw} for name, raw in keys_of(trapp).items()}
 
 
 def _listed(c, h, key="bulk", **params):
@@ -101,17 +89,8 @@ def _execute(c, h, name, body=None, key="bulk"):
     return c.post(f"{API}/triggers/{TR[name] if name in TR else name}/execute", headers=h[key], **kwargs)
 
 
-def _error(response, status, code, message, details=None):
-    assert response.status_code == status, response.text
-    expected = {"code": code, "message": message}
-    if details is not None:
-        expected["details"] = details
-    assert response.json()["error"] == expected
-
-
 def _trigger_404(response, id_):
-    _error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource="Trigger", id=id_),
-           {"resource": "Trigger", "id": id_})
+    assert_not_found(response, "Trigger", id_)
 
 
 def _executions_of(c, h, workflow):
@@ -200,14 +179,14 @@ def test_execute_skips_pre_execution_validation(c, h):
 
 def test_execute_disabled_is_400_without_side_effects(c, h):
     before = _trigger(c, h, "schedule_off")
-    _error(_execute(c, h, "schedule_off", {"inputs": {"a": 1}}), 400, "validation_error",
+    assert_error(_execute(c, h, "schedule_off", {"inputs": {"a": 1}}), 400, "validation_error",
            messages.TRIGGER_NOT_ENABLED)
     assert _trigger(c, h, "schedule_off") == before
     assert all(e["inputs"] != {"a": 1} for e in _executions_of(c, h, "main"))
 
 
 def test_execute_bad_definition_is_400_but_side_effects_remain(c, h):
-    _error(_execute(c, h, "bad", {"inputs": {"x": 1}}), 400, "validation_error", messages.TRIGGER_BAD_DEFINITION)
+    assert_error(_execute(c, h, "bad", {"inputs": {"x": 1}}), 400, "validation_error", messages.TRIGGER_BAD_DEFINITION)
     trigger = _trigger(c, h, "bad")
     assert trigger["trigger_count"] == 3 and trigger["last_triggered_at"] == NOW
     orphans = _executions_of(c, h, "bad")
@@ -227,8 +206,8 @@ def test_execute_unknown_is_404(c, h):
 def test_execute_other_workspace_key(c, h):
     _trigger_404(_execute(c, h, "manual", key="other"), TR["manual"])
     assert _trigger(c, h, "manual")["trigger_count"] == 4
-    _error(_execute(c, h, "other_off", key="other"), 400, "validation_error", messages.TRIGGER_NOT_ENABLED)
+    assert_error(_execute(c, h, "other_off", key="other"), 400, "validation_error", messages.TRIGGER_NOT_ENABLED)
 
 
 def test_execute_non_uuid_is_execution_failed_envelope(c, h):
-    _error(_execute(c, h, "trig_1"), 500, "execution_failed", messages.INVALID_UUID.format(value="trig_1"))
+    assert_error(_execute(c, h, "trig_1"), 500, "execution_failed", messages.INVALID_UUID.format(value="trig_1"))

@@ -11,13 +11,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from starlette.testclient import TestClient
 
 from fakemaestro import messages
 from fakemaestro.clock import Clock, iso, parse_instant
 from fakemaestro.scenario import Scenario
 
-from .conftest import keys_of, make_app
+from .conftest import assert_error, assert_not_found, make_app
 
 API = "/api/v1"
 NOW = "2026-09-09T09:09:09.909Z"
@@ -126,32 +125,12 @@ def scenario(receiver_url: str = "http://127.0.0.1:9/hook") -> Scenario:
 
 
 @pytest.fixture
-def happ(receiver):
+def app(receiver):
     return make_app(scenario(receiver), clock=Clock(frozen_at_ms=NOW_MS))
 
 
-@pytest.fixture
-def c(happ):
-    with TestClient(happ, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(happ):
-    return {name: {"X-API-Key": raw} for name, raw in keys_of(happ).items()}
-
-
-def _error(response, status, code, message, details=None):
-    assert response.status_code == status, response.text
-    expected = {"code": code, "message": message}
-    if details is not None:
-        expected["details"] = details
-    assert response.json()["error"] == expected
-
-
 def _hook_404(response, id_):
-    _error(response, 404, "resource_not_found", messages.NOT_FOUND.format(resource="Webhook", id=id_),
-           {"resource": "Webhook", "id": id_})
+    assert_not_found(response, "Webhook", id_)
 
 
 def _list_ids(c, h, key="bulk"):
@@ -277,7 +256,7 @@ INVALID_ALL = ", ".join(EVENT_TYPES)
 def test_create_validation_order_and_messages(c, h, body, message):
     before = _list_ids(c, h)
     kwargs = {} if body is None else {"json": body}
-    _error(c.post(f"{API}/webhooks", headers=h["bulk"], **kwargs), 400, "validation_error", message)
+    assert_error(c.post(f"{API}/webhooks", headers=h["bulk"], **kwargs), 400, "validation_error", message)
     assert _list_ids(c, h) == before
 
 
@@ -296,7 +275,7 @@ def test_create_every_event_type_is_accepted(c, h):
 
 def test_create_name_too_long_is_internal_error(c, h):
     before = _list_ids(c, h)
-    _error(c.post(f"{API}/webhooks", json={**VALID, "name": "n" * 256}, headers=h["bulk"]), 500, "internal_error",
+    assert_error(c.post(f"{API}/webhooks", json={**VALID, "name": "n" * 256}, headers=h["bulk"]), 500, "internal_error",
            "value too long for type character varying(255)")
     assert _list_ids(c, h) == before
     assert c.post(f"{API}/webhooks", json={**VALID, "name": "n" * 255}, headers=h["bulk"]).status_code == 201
@@ -306,12 +285,12 @@ def test_create_name_too_long_is_internal_error(c, h):
                                           ([["a", "b"]], "a,b")], ids=repr)
 def test_create_invalid_event_values_are_joined_as_javascript_does(c, h, events, shown):
     r = c.post(f"{API}/webhooks", json={**VALID, "events": events}, headers=h["bulk"])
-    _error(r, 400, "validation_error", f"Invalid event types: {shown}. Valid types: {INVALID_ALL}")
+    assert_error(r, 400, "validation_error", f"Invalid event types: {shown}. Valid types: {INVALID_ALL}")
 
 
 def test_create_invalid_scalar_event_values_are_joined_as_javascript_does(c, h):
     r = c.post(f"{API}/webhooks", json={**VALID, "events": [5, True, 1.5, "execution.started"]}, headers=h["bulk"])
-    _error(r, 400, "validation_error", f"Invalid event types: 5, true, 1.5. Valid types: {INVALID_ALL}")
+    assert_error(r, 400, "validation_error", f"Invalid event types: 5, true, 1.5. Valid types: {INVALID_ALL}")
 
 
 @pytest.mark.parametrize("url,status", [("https:example.com", 201), ("http://exa mple.com", 400),
@@ -326,7 +305,7 @@ def test_create_url_checked_as_whatwg_new_url(c, h, url, status):
 
 def test_create_url_too_long_is_internal_error(c, h):
     before = _list_ids(c, h)
-    _error(c.post(f"{API}/webhooks", json={**VALID, "url": "https://x.test/" + "a" * 2040}, headers=h["bulk"]),
+    assert_error(c.post(f"{API}/webhooks", json={**VALID, "url": "https://x.test/" + "a" * 2040}, headers=h["bulk"]),
            500, "internal_error", "value too long for type character varying(2048)")
     assert _list_ids(c, h) == before
 
@@ -339,8 +318,8 @@ def _patch(c, h, name, body=None, **kwargs):
     return c.patch(f"{API}/webhooks/{WH.get(name, name)}", headers=h["bulk"], **kwargs)
 
 
-def test_patch_fields_and_changes(c, h, happ):
-    happ.state.fake.clock.set(NOW_MS + 1000)
+def test_patch_fields_and_changes(c, h, app):
+    app.state.fake.clock.set(NOW_MS + 1000)
     r = _patch(c, h, "ops", {"name": "Renamed", "url": "https://new.example/x", "events": ["execution.failed"],
                              "headers": {"X-B": "2"}, "is_active": False})
     assert r.status_code == 200
@@ -390,7 +369,7 @@ def test_patch_reactivates_inactive(c, h):
 ])
 def test_patch_validation_messages_and_no_change(c, h, body, message):
     before = _get(c, h, WH["ops"])
-    _error(_patch(c, h, "ops", body), 400, "validation_error", message)
+    assert_error(_patch(c, h, "ops", body), 400, "validation_error", message)
     assert _get(c, h, WH["ops"]) == before
 
 
@@ -437,7 +416,7 @@ def test_patch_numeric_name_is_stored_as_text(c, h):
 
 def test_patch_bad_boolean_is_internal_error(c, h):
     before = _get(c, h, WH["ops"])
-    _error(_patch(c, h, "ops", {"is_active": "foo"}), 500, "internal_error",
+    assert_error(_patch(c, h, "ops", {"is_active": "foo"}), 500, "internal_error",
            'invalid input syntax for type boolean: "foo"')
     assert _get(c, h, WH["ops"]) == before
 
@@ -450,11 +429,11 @@ def test_patch_other_workspace_key_404(c, h):
 
 # ---------------------------------------------------------------- delete
 
-def test_delete_soft_then_404(c, h, happ):
+def test_delete_soft_then_404(c, h, app):
     r = c.delete(f"{API}/webhooks/{WH['inactive']}", headers=h["bulk"])
     assert r.status_code == 200
     assert r.json()["data"] == {"id": WH["inactive"], "deleted": True} and list(r.json()["data"]) == ["id", "deleted"]
-    stored = happ.state.fake.store.webhooks[WH["inactive"]]
+    stored = app.state.fake.store.webhooks[WH["inactive"]]
     assert stored.deleted_at == NOW_MS and stored.is_active is False
     _hook_404(c.delete(f"{API}/webhooks/{WH['inactive']}", headers=h["bulk"]), WH["inactive"])
     _hook_404(c.get(f"{API}/webhooks/{WH['inactive']}", headers=h["bulk"]), WH["inactive"])

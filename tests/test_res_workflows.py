@@ -3,14 +3,13 @@ validation order, the orphaned execution and the poisoned string `inputs` row.""
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from fakemaestro import messages
 from fakemaestro.clock import Clock, iso, parse_instant
 from fakemaestro.scenario import Scenario
 
 from . import spec
-from .conftest import keys_of, make_app
+from .conftest import make_app
 
 API = "/api/v1"
 NOW = "2026-03-01T12:00:00.000Z"
@@ -80,20 +79,8 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture
-def wapp():
+def app():
     return make_app(scenario(), clock=Clock(frozen_at_ms=parse_instant(NOW)))
-
-
-@pytest.fixture
-def c(wapp):
-    with TestClient(wapp, base_url="http://127.0.0.1") as client:
-        yield client
-
-
-@pytest.fixture
-def h(wapp):
-    keys = keys_of(wapp)
-    return {name: {"X-API-Key": raw} for name, raw in keys.items()}
 
 
 def _not_found(response, resource, id_):
@@ -266,11 +253,11 @@ def test_execute_own_workflow_in_other_workspace_and_system_workflow(c, h):
         assert r.status_code == 202 and r.json()["data"]["workflow_id"] == WF[name]
 
 
-def test_execute_unknown_workflow_404_creates_nothing(c, h, wapp):
-    before = len(wapp.state.fake.store.executions)
+def test_execute_unknown_workflow_404_creates_nothing(c, h, app):
+    before = len(app.state.fake.store.executions)
     _not_found(c.post(f"{API}/workflows/{UNKNOWN}/execute", json={"inputs": {"a": 1}}, headers=h["bulk"]),
                "Workflow", UNKNOWN)
-    assert len(wapp.state.fake.store.executions) == before
+    assert len(app.state.fake.store.executions) == before
 
 
 def test_execute_without_definition_is_400_and_creates_no_execution(c, h):
@@ -308,7 +295,7 @@ def test_execute_invalid_format_is_400_but_leaves_an_orphan_pending_execution(c,
     assert len(_executions_of(c, h, WF["bad_format"])) == 2
 
 
-def test_string_inputs_poison_the_executions_list_until_reset(c, h, wapp):
+def test_string_inputs_poison_the_executions_list_until_reset(c, h, app):
     v8 = "Unexpected token 'o', \"oops\" is not valid JSON"
     r = c.post(f"{API}/workflows/{WF['plain']}/execute", json={"inputs": "oops"}, headers=h["bulk"])
     assert r.status_code == 500
@@ -320,13 +307,13 @@ def test_string_inputs_poison_the_executions_list_until_reset(c, h, wapp):
         assert listed.json() == {"statusCode": 500, "error": "Internal Server Error", "message": v8}
     # a status filter that excludes the pending row (SQL-side) still works
     assert c.get(f"{API}/executions?status=completed", headers=h["bulk"]).status_code == 200
-    wapp.state.fake.reset()
+    app.state.fake.reset()
     healed = c.get(f"{API}/executions", headers=h["bulk"])
     assert healed.status_code == 200 and healed.json()["data"] == []
 
 
-def test_execute_timestamps_come_from_the_clock(c, h, wapp):
-    wapp.state.fake.clock.set(parse_instant("2026-04-01T00:00:00.250Z"))
+def test_execute_timestamps_come_from_the_clock(c, h, app):
+    app.state.fake.clock.set(parse_instant("2026-04-01T00:00:00.250Z"))
     r = c.post(f"{API}/workflows/{WF['plain']}/execute", headers=h["bulk"])
     ex = c.get(f"{API}/executions/{r.json()['data']['execution_id']}", headers=h["bulk"]).json()["data"]
     assert ex["created_at"] == iso(parse_instant("2026-04-01T00:00:00.250Z")) == "2026-04-01T00:00:00.250Z"
