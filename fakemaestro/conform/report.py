@@ -166,12 +166,9 @@ def junit(report: Report) -> str:
 
 def _operations_suite(root, report: Report) -> None:
     suite = _suite(root, "conformance")
-    by_op = defaultdict(list)
-    for f in report.new_findings:
-        by_op[f.operation].append(f)
-    for op in sorted(set(report.per_operation) | set(by_op)):
+    for op, findings in _per_operation(report, report.new_findings):
         case = _case(suite, "conformance", op)
-        for f in by_op.get(op, ()):
+        for f in findings:
             _failure(suite, case, f"[{f.check}] {f.title}",
                      f"{f.count} answers, e.g. {f.exchange.line()}\n\n{f.message}\n\n{f.exchange.response_body}")
         known = [f for f in report.known_findings if f.operation == op]
@@ -182,14 +179,19 @@ def _operations_suite(root, report: Report) -> None:
 
 def _differences_suite(root, report: Report) -> None:
     suite = _suite(root, "differential")
-    by_op = defaultdict(list)
-    for d in report.new_differences:
-        by_op[d.operation].append(d)
-    for op in sorted(set(report.per_operation) | set(by_op)):
+    for op, differences in _per_operation(report, report.new_differences):
         case = _case(suite, "differential", op)
-        for d in by_op.get(op, ()):
+        for d in differences:
             _failure(suite, case, f"{d.where}: target {d.target}, fake {d.reference}",
                      f"{d.count} times, e.g. {d.exchange.line()}")
+
+
+def _per_operation(report: Report, items) -> list[tuple[str, list]]:
+    """(operation, its items) for every operation the run exercised or an item names, sorted."""
+    by_op = defaultdict(list)
+    for item in items:
+        by_op[item.operation].append(item)
+    return [(op, by_op.get(op, [])) for op in sorted(set(report.per_operation) | set(by_op))]
 
 
 def _chains_suite(root, report: Report) -> None:
