@@ -303,7 +303,9 @@ def best_cell(server: Process, target: Target, concurrency: int, total: int, rou
 def measure(apps: dict[str, Process], targets: list[Target], requests: int, rounds: int, server: str,
             results: Results) -> None:
     """Every target at every concurrency on every app, the apps' runs interleaved (so that
-    whatever else loads the machine weighs on each alike), best of `rounds`."""
+    whatever else loads the machine weighs on each alike), best of `rounds`. FakeMaestro's
+    ratio to each baseline is the median over the rounds of the ratio within a round: runs
+    made in one round meet the same load, where the best runs of each may not."""
     for t in targets:
         for c in CONCURRENCY:
             total = max(c, requests // 5 if t.sse else requests)
@@ -313,11 +315,16 @@ def measure(apps: dict[str, Process], targets: list[Target], requests: int, roun
             for _ in range(rounds):
                 for name, app in apps.items():
                     cells[name].append(best_cell(app, t, c, total, 1))
+            ratios = {base: {"throughput": statistics.median(f.throughput / b.throughput
+                                                             for f, b in zip(cells["fakemaestro"], runs)),
+                             "cpu": statistics.median(b.cpu_us / f.cpu_us if f.cpu_us else float("nan")
+                                                      for f, b in zip(cells["fakemaestro"], runs))}
+                      for base, runs in cells.items() if base != "fakemaestro"}
             for name, runs in cells.items():
                 cell = max(runs, key=lambda cell: cell.throughput)
                 cell.cpu_us, cell.errors = min(r.cpu_us for r in runs), sum(r.errors for r in runs)
                 results.cells.append({"app": name, "server": server, "endpoint": t.name, "concurrency": c,
-                                      **asdict(cell)})
+                                      **asdict(cell), **({"ratios": ratios} if name == "fakemaestro" else {})})
                 print(f"  {name:<11} {server:<9} {t.name:<17} c={c:<3} {cell.throughput:8.0f} req/s  p50 "
                       f"{cell.p50_ms:7.2f} ms  p99 {cell.p99_ms:7.2f} ms  cpu {cell.cpu_us:6.0f} us"
                       + (f"  {cell.errors} errors" if cell.errors else ""), flush=True)
@@ -424,6 +431,8 @@ def report(results: Results) -> list[str]:
     cells = {(c["app"], c["server"], c["endpoint"], c["concurrency"]): c for c in results.cells}
     servers = sorted({c["server"] for c in results.cells}, key=lambda s: s != "hypercorn")
     endpoints = list(dict.fromkeys(c["endpoint"] for c in results.cells))
+    print("req/s, latency and CPU per request: each app's best round; ratios: the median over the rounds of "
+          "FakeMaestro's ratio to the baseline in the same round\n")
     print("| server | endpoint | c | FakeMaestro req/s | p50 ms | p99 ms | CPU/req | bare req/s | p50 ms | p99 ms "
           "| CPU/req | bare+headers req/s | CPU/req | ratio to bare | CPU ratio | ratio to bare+headers | CPU ratio |")
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
@@ -433,9 +442,8 @@ def report(results: Results) -> list[str]:
             for c in CONCURRENCY:
                 f = cells[("fakemaestro", server, endpoint, c)]
                 b, h = cells[("bare", server, endpoint, c)], cells[("bare+headers", server, endpoint, c)]
-                ratios = {name: (f["throughput"] / base["throughput"],
-                                 base["cpu_us"] / f["cpu_us"] if f["cpu_us"] else float("nan"))
-                          for name, base in (("bare", b), ("bare+headers", h))}
+                ratios = {name: (f["ratios"][name]["throughput"], f["ratios"][name]["cpu"])
+                          for name in ("bare", "bare+headers")}
                 print(f"| {server} | {endpoint} | {c} | {f['throughput']:.0f} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} "
                       f"| {f['cpu_us']:.0f} us | {b['throughput']:.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} "
                       f"| {b['cpu_us']:.0f} us | {h['throughput']:.0f} | {h['cpu_us']:.0f} us | "
