@@ -85,7 +85,7 @@ async def _hypercorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
 async def _uvicorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
     import uvicorn
 
-    use_node_reason_phrases()
+    use_node_reason_phrases("uvicorn")
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -104,28 +104,33 @@ async def _uvicorn(app, sock: socket.socket, stop: asyncio.Event) -> None:
         watcher.cancel()
 
 
-def use_node_reason_phrases() -> None:
-    """Have the servers write production's status lines (`HTTP/1.1 200 OK`, Node's phrases,
+def use_node_reason_phrases(server: str = DEFAULT_SERVER) -> None:
+    """Have `server` write production's status lines (`HTTP/1.1 200 OK`, Node's phrases,
     http/reasons.py). Neither server has a setting for it: hypercorn's HTTP/1.1 protocol
     builds h11 responses without a reason (so h11 writes `HTTP/1.1 200 `), and is given an
     h11 whose Response adds Node's; uvicorn looks its status lines up in tables, which get
     Node's phrases. Idempotent; HTTP/2 has no reason phrases."""
+    if server == "uvicorn":
+        _uvicorn_reasons()
+        return
     import h11
     from hypercorn.protocol import h11 as hypercorn_h11
 
-    if not getattr(hypercorn_h11.h11, "fakemaestro_reasons", False):
-        shim = types.ModuleType("h11")
-        shim.__dict__.update(vars(h11))
-
-        def response(*, status_code: int, reason: bytes = b"", **fields) -> h11.Response:
-            return h11.Response(status_code=status_code, reason=reason or _phrase(status_code), **fields)
-
-        shim.Response, shim.fakemaestro_reasons = response, True
-        hypercorn_h11.h11 = shim
-    try:
-        from uvicorn.protocols.http import h11_impl
-    except ImportError:
+    if getattr(hypercorn_h11.h11, "fakemaestro_reasons", False):
         return
+    shim = types.ModuleType("h11")
+    shim.__dict__.update(vars(h11))
+
+    def response(*, status_code: int, reason: bytes = b"", **fields) -> h11.Response:
+        return h11.Response(status_code=status_code, reason=reason or _phrase(status_code), **fields)
+
+    shim.Response, shim.fakemaestro_reasons = response, True
+    hypercorn_h11.h11 = shim
+
+
+def _uvicorn_reasons() -> None:
+    from uvicorn.protocols.http import h11_impl
+
     for status in h11_impl.STATUS_PHRASES:
         h11_impl.STATUS_PHRASES[status] = _phrase(status)
     try:
