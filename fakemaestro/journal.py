@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from .clock import parse_instant
+from .clock import iso, parse_instant
 
 MAX_ENTRIES = 100_000  # oldest entries are dropped beyond this
 FILTERS = ("method", "path", "operation", "key", "status", "fault", "since", "until")
@@ -58,6 +58,14 @@ class Journal:
         entry = Entry(seq=self._seq, **fields)
         self.entries.append(entry)
         return entry
+
+    def record(self, time_ms: int, method: str, path: str, query: str, operation: str | None, key: str | None,
+               tenant: str | None, status: int | None, fault: str | None, latency_ms: float,
+               elapsed_ms: float) -> None:
+        """add() for the pipeline, once a request: positional (no keyword dict to build and unpack)."""
+        self._seq += 1
+        self.entries.append(Entry(self._seq, iso(time_ms), method, path, query, operation, key, tenant, status,
+                                  fault, latency_ms, elapsed_ms, time_ms))
 
     def clear(self) -> None:
         """Forget every entry and start numbering again at 1, so that after a reset (or a

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .. import messages
-from ..clock import iso
 from ..faults import actions as fault_actions
 from ..faults.engine import RequestFacts
 from ..faults.transport import ConnectionDropped, drop
@@ -138,14 +137,13 @@ class Exchange:
             return
         self.recorded = True
         key = self.key or self._presented_key()
-        self.state.journal.add(
-            time=iso(self.arrived_ms), time_ms=self.arrived_ms,  # (the journal would parse the ms back)
-            method=self.method, path=self.raw_path, query=self.query,
-            operation=self.operation.operation_id if self.operation else None,
-            key=key.name if key else None, tenant=key.workspace_id if key else None, status=self.status,
-            fault=self.decision.rule.name if self.decision else None,
-            latency_ms=round(self.decision.latency_ms, 3) if self.decision else 0.0,
-            elapsed_ms=round((time.perf_counter() - self.started) * 1000, 3))
+        decision = self.decision
+        self.state.journal.record(
+            self.arrived_ms, self.method, self.raw_path, self.query,
+            self.operation.operation_id if self.operation else None,
+            key.name if key else None, key.workspace_id if key else None, self.status,
+            decision.rule.name if decision else None, round(decision.latency_ms, 3) if decision else 0.0,
+            round((time.perf_counter() - self.started) * 1000, 3))
 
     def _presented_key(self):
         """The known key a request presents, looked up without authenticating it."""
