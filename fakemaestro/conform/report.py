@@ -165,12 +165,10 @@ def junit(report: Report) -> str:
 
 
 def _operations_suite(root, report: Report) -> None:
-    suite = _suite(root, "conformance")
-    for op, findings in _per_operation(report, report.new_findings):
-        case = _case(suite, "conformance", op)
-        for f in findings:
-            _failure(suite, case, f"[{f.check}] {f.title}",
-                     f"{f.count} answers, e.g. {f.exchange.line()}\n\n{f.message}\n\n{f.exchange.response_body}")
+    cases = _per_operation_suite(root, report, "conformance", report.new_findings, lambda f: (
+        f"[{f.check}] {f.title}",
+        f"{f.count} answers, e.g. {f.exchange.line()}\n\n{f.message}\n\n{f.exchange.response_body}"))
+    for op, case in cases.items():
         known = [f for f in report.known_findings if f.operation == op]
         requests = sum(report.per_operation.get(op, {}).values())
         ET.SubElement(case, "system-out").text = f"{requests} requests; known production defects: " + (
@@ -178,20 +176,23 @@ def _operations_suite(root, report: Report) -> None:
 
 
 def _differences_suite(root, report: Report) -> None:
-    suite = _suite(root, "differential")
-    for op, differences in _per_operation(report, report.new_differences):
-        case = _case(suite, "differential", op)
-        for d in differences:
-            _failure(suite, case, f"{d.where}: target {d.target}, fake {d.reference}",
-                     f"{d.count} times, e.g. {d.exchange.line()}")
+    _per_operation_suite(root, report, "differential", report.new_differences, lambda d: (
+        f"{d.where}: target {d.target}, fake {d.reference}", f"{d.count} times, e.g. {d.exchange.line()}"))
 
 
-def _per_operation(report: Report, items) -> list[tuple[str, list]]:
-    """(operation, its items) for every operation the run exercised or an item names, sorted."""
+def _per_operation_suite(root, report: Report, name: str, items, failure) -> dict:
+    """A suite with a case per operation the run exercised or an item names (sorted), each
+    item a failure of its operation's case (`failure(item)` gives message and text)."""
+    suite = _suite(root, name)
     by_op = defaultdict(list)
     for item in items:
         by_op[item.operation].append(item)
-    return [(op, by_op.get(op, [])) for op in sorted(set(report.per_operation) | set(by_op))]
+    cases = {}
+    for op in sorted(set(report.per_operation) | set(by_op)):
+        case = cases[op] = _case(suite, name, op)
+        for item in by_op[op]:
+            _failure(suite, case, *failure(item))
+    return cases
 
 
 def _chains_suite(root, report: Report) -> None:
