@@ -3,7 +3,7 @@ assertions in client tests (`verify`) and for debugging a failing CI run."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -24,7 +24,7 @@ class BadFilterValue(ValueError):
 @dataclass(slots=True)  # one per request, up to MAX_ENTRIES of them
 class Entry:
     seq: int
-    time: str          # the fake's clock when the request arrived (ISO)
+    time_ms: int       # the fake's clock when the request arrived (epoch ms; shown as `time`, ISO)
     method: str
     path: str
     query: str
@@ -35,16 +35,14 @@ class Entry:
     fault: str | None  # name of the fault rule that fired
     latency_ms: float  # latency a fault added (deterministic)
     elapsed_ms: float  # measured time in the fake (the only field that varies between runs)
-    time_ms: int | None = field(default=None, repr=False, compare=False)  # `time` as epoch ms; not shown
 
-    def __post_init__(self) -> None:
-        if self.time_ms is None:
-            self.time_ms = parse_instant(self.time)
+    @property
+    def time(self) -> str:
+        return iso(self.time_ms)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["time_ms"]
-        return out
+        return {"seq": out.pop("seq"), "time": iso(out.pop("time_ms")), **out}
 
 
 class Journal:
@@ -53,19 +51,15 @@ class Journal:
         self.entries: deque[Entry] = deque(maxlen=max_entries)
         self._seq = 0
 
-    def add(self, **fields) -> Entry:
-        self._seq += 1
-        entry = Entry(seq=self._seq, **fields)
-        self.entries.append(entry)
-        return entry
-
     def record(self, time_ms: int, method: str, path: str, query: str, operation: str | None, key: str | None,
                tenant: str | None, status: int | None, fault: str | None, latency_ms: float,
-               elapsed_ms: float) -> None:
-        """add() for the pipeline, once a request: positional (no keyword dict to build and unpack)."""
+               elapsed_ms: float) -> Entry:
+        """Journal one request (the pipeline calls this once a request)."""
         self._seq += 1
-        self.entries.append(Entry(self._seq, iso(time_ms), method, path, query, operation, key, tenant, status,
-                                  fault, latency_ms, elapsed_ms, time_ms))
+        entry = Entry(self._seq, time_ms, method, path, query, operation, key, tenant, status, fault, latency_ms,
+                      elapsed_ms)
+        self.entries.append(entry)
+        return entry
 
     def clear(self) -> None:
         """Forget every entry and start numbering again at 1, so that after a reset (or a
