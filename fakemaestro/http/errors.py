@@ -37,11 +37,6 @@ def internal(message: str) -> ApiError:
     return ApiError(500, "internal_error", message)
 
 
-def reason(status: int) -> str:
-    """Fastify's `error`: Node's phrase for the status (http.STATUS_CODES)."""
-    return phrase(status)
-
-
 class FrameworkError(Exception):
     """Fastify's default error serialisation; key order as Fastify writes it."""
 
@@ -54,7 +49,7 @@ class FrameworkError(Exception):
         body: dict[str, Any] = {"statusCode": self.status}
         if self.code is not None:
             body["code"] = self.code
-        body["error"] = reason(self.status)
+        body["error"] = phrase(self.status)  # Node's phrase for the status, as Fastify writes it
         body["message"] = self.message
         return body
 
