@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import socket
 import types
+
+from .http.reasons import phrase
 
 SERVERS = ("hypercorn", "uvicorn")
 DEFAULT_SERVER = "hypercorn"
@@ -141,7 +144,6 @@ def _uvicorn_reasons() -> None:
         httptools_impl.STATUS_LINE[status] = b"HTTP/1.1 %d %s\r\n" % (status, _phrase(status))
 
 
+@functools.lru_cache(maxsize=None)  # hypercorn asks on every response
 def _phrase(status: int) -> bytes:
-    from .http.reasons import phrase
-
     return phrase(status).encode("latin-1")
