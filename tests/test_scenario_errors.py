@@ -155,6 +155,12 @@ EXPECTED = {
         'fault_unknown_key_name.yaml:12:18: faults[0].match.key: no API key named "deploy"; keys: ci',
     "fault_unknown_tenant.yaml":
         'fault_unknown_tenant.yaml:7:21: faults[0].match.tenant: no workspace with id "ws-other"',
+    "fault_header_bad_value.yaml":
+        'fault_header_bad_value.yaml:10:19: faults[0].do.headers.X-Reason: a header value holds tabs and the '
+        'characters U+0020-U+007E and U+0080-U+00FF only; got "down\\nfor maintenance"',
+    "fault_header_bad_name.yaml":
+        "fault_header_bad_name.yaml:9:9: faults[0].do.headers.Retry After: \"Retry After\" is not a header name: "
+        "letters, digits and !#$%&'*+-.^_`|~ only",
     "latency_two_distributions.yaml":
         "latency_two_distributions.yaml:6:9: faults[0].do.latency: expected exactly one of fixed_ms, uniform_ms, "
         "lognormal",

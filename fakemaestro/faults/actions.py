@@ -149,7 +149,7 @@ def _rate_limited(action: dict, key: ApiKey | None, limiter, now_ms: int) -> Api
 def custom_response(action: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     from ..http.jsjson import dumps_bytes
     body = action.get("body", "")
-    headers = {k.lower(): str(v) for k, v in (action.get("headers") or {}).items()}
+    headers = {str(k).lower(): _header_text(v) for k, v in (action.get("headers") or {}).items()}
     if isinstance(body, (dict, list)):
         payload = dumps_bytes(body)
         headers.setdefault("content-type", "application/json; charset=utf-8")
@@ -159,7 +159,16 @@ def custom_response(action: dict) -> tuple[int, list[tuple[bytes, bytes]], bytes
     if action.get("malformed_json") and payload:
         payload = corrupt(payload)  # a complete response whose (shorter) body is broken
     headers["content-length"] = str(len(payload))
-    return int(action["status"]), [(k.encode(), v.encode()) for k, v in headers.items()], payload
+    return int(action["status"]), [(k.encode(), v.encode("latin-1")) for k, v in headers.items()], payload
+
+
+def _header_text(value) -> str:
+    """A scenario's header value as Node writes it: JS text for true/false and numbers,
+    latin-1 bytes (the scenario check allows no other characters), without the spaces
+    around it that HTTP does not count as part of a value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip(" \t")
 
 
 DAMAGE = ("truncate_at", "drip", "sse_cut_after")

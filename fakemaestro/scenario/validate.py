@@ -450,9 +450,25 @@ class _Checks:
                 if name in do and "status" not in do:
                     self.add(base + ["do", name], f"{name} goes with status (a custom answer); an error "
                                                   "is rendered exactly as production renders it")
+            if isinstance(do.get("headers"), dict):
+                self._check_headers(do["headers"], base + ["do", "headers"])
             latency = do.get("latency")
             if isinstance(latency, dict) and len(latency) != 1 and not self.partly_rejected(base + ["do", "latency"]):
                 self.add(base + ["do", "latency"], "expected exactly one of fixed_ms, uniform_ms, lognormal")
+
+    def _check_headers(self, headers: dict, base: list) -> None:
+        for name, value in headers.items():
+            if not HEADER_NAME.fullmatch(str(name)):
+                self.add(base + [name], f"{_show(name)} is not a header name: letters, digits and "
+                                        "!#$%&'*+-.^_`|~ only", key=True)
+            elif isinstance(value, str) and not HEADER_VALUE.fullmatch(value):
+                self.add(base + [name], "a header value holds tabs and the characters U+0020-U+007E and "
+                                        f"U+0080-U+00FF only; got {_show(value)}")
+
+
+# What Node's setHeader accepts (a custom answer's headers would otherwise fail as it is sent)
+HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 def _named(match: dict, field: str, base: list) -> list[tuple[list, str]]:
