@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 MAX_PARAM_LENGTH = 100
+CACHED_PATHS = 4096  # clients ask for the same paths again and again (lists, polled executions)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Router:
     def __init__(self, operations: list[Operation]) -> None:
         self.operations = operations
         self._trees: dict[str, _Node] = {}
+        # (method, raw path) -> match, the oldest forgotten first; a BadUrl is not kept
+        self._matches: dict[tuple[str, str], tuple[Operation, dict[str, str]] | None] = {}
         for op in operations:
             self._insert(op, op.path)
             if op.trailing_slash:
@@ -54,6 +57,18 @@ class Router:
         node.operation = op
 
     def match(self, method: str, raw_path: str) -> tuple[Operation, dict[str, str]] | None:
+        """The operation and its path parameters (a fresh dict), None for no route; raises
+        BadUrl for a malformed percent-encoding."""
+        try:
+            found = self._matches[method, raw_path]
+        except KeyError:
+            found = self._match(method, raw_path)
+            if len(self._matches) >= CACHED_PATHS:
+                del self._matches[next(iter(self._matches))]
+            self._matches[method, raw_path] = found
+        return None if found is None else (found[0], dict(found[1]))
+
+    def _match(self, method: str, raw_path: str) -> tuple[Operation, dict[str, str]] | None:
         tree = self._trees.get("GET" if method == "HEAD" else method)
         if tree is None:
             return None

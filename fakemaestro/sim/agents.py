@@ -202,6 +202,8 @@ class _Events:
 
 def settle(store: Store, world: World, now_ms: int) -> None:
     """End every run whose latency has passed by `now_ms`, the earliest first."""
+    if not store.pending_agent_runs:  # the usual case, on every request
+        return
     due = []
     for n, (run_id, plan) in enumerate(list(store.pending_agent_runs.items())):
         run = store.agent_executions[run_id]
