@@ -18,6 +18,9 @@ the machine's cores with the server, as a CI job's tests do.
 
     python bench/run.py [--quick] [--servers hypercorn,uvicorn] [--json results.json]
 
+bench/instructions.py counts instructions per request for the same list/get requests and
+apps under valgrind: slower, but the same on a busy machine as on an idle one.
+
 Targets (issue 7) are checked at the end: >= 80% of the bare app's throughput on list and
 get (against each baseline: the difference between the two is what production's headers
 cost the server); startup <= 0.5 s on the default scenario; RSS <= 80 MB (default) and <= 400 MB
