@@ -491,6 +491,9 @@ def report(results: Results) -> list[str]:
             if r["server"] == "hypercorn" and r["p50_ratio"] > TARGETS["large_latency_ratio"]:
                 missed.append(f"{r['request']} p50 with 100k executions {r['p50_ratio']:.2f}x the small set "
                               f"(target <= 1.10x)")
+    if any("(target >= 80%)" in m for m in missed):
+        notes.append("a throughput cell moves by 10-30% with other load on the machine; bench/instructions.py "
+                     "counts instructions per request, which it does not disturb")
     errors = sum(c["errors"] for c in results.cells) + sum(r["errors"] for r in results.large)
     if errors:
         missed.append(f"{errors} requests answered >= 400")
