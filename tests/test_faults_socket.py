@@ -538,12 +538,12 @@ def _is_json(data: bytes) -> bool:
 def test_custom_status_json_body_and_headers(fake):
     fake.load([{"name": "teapot", "match": {"operation": "listWorkflows"},
                 "do": {"status": 418, "body": {"oops": True, "n": [1, 2.5, None]},
-                       "headers": {"X-Custom": "yes", "Retry-After": 3, "X-Flag": True, "X-Padded": " a  b\t",
-                                   "X-Latin": "café"}}}])
+                       "headers": {"X-Custom": "yes", "Retry-After": 3, "X-Flag": True, "X-Ratio": 2.0,
+                                   "X-Padded": " a  b\t", "X-Latin": "café"}}}])
     r = fake.get("/api/v1/workflows", **{"X-Request-ID": "req-7"})
     assert r.status_code == 418
     raw = dict(r.headers.raw)  # as Node writes them: JS text, latin-1, no surrounding spaces
-    assert (raw[b"x-flag"], raw[b"x-padded"], raw[b"x-latin"]) == (b"true", b"a  b", b"caf\xe9")
+    assert (raw[b"x-flag"], raw[b"x-ratio"], raw[b"x-padded"], raw[b"x-latin"]) == (b"true", b"2", b"a  b", b"caf\xe9")
     assert r.content == b'{"oops":true,"n":[1,2.5,null]}'
     assert r.headers["content-type"] == JSON_CT and r.headers["content-length"] == str(len(r.content))
     assert (r.headers["x-custom"], r.headers["retry-after"], r.headers["x-request-id"]) == ("yes", "3", "req-7")

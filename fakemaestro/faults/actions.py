@@ -5,9 +5,9 @@ the connection, or damage the real answer (truncate, corrupt, drip, cut a stream
 from __future__ import annotations
 
 import asyncio
+import math
 
 from .. import messages
-from ..http import envelope
 from ..http.errors import ApiError, FrameworkError
 from ..store.models import ApiKey
 
@@ -166,8 +166,11 @@ def _header_text(value) -> str:
     """A scenario's header value as Node writes it: JS text for true/false and numbers,
     latin-1 bytes (the scenario check allows no other characters), without the spaces
     around it that HTTP does not count as part of a value."""
+    from ..http.jsjson import js_number_text
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return js_number_text(value)  # 1.0 is "1", as String(1.0)
     return str(value).strip(" \t")
 
 
