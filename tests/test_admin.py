@@ -16,7 +16,6 @@ from fakemaestro.admin import collections
 from fakemaestro.clock import Clock, iso, parse_instant
 from fakemaestro.journal import FILTERS, MAX_ENTRIES, BadFilterValue, Journal
 from fakemaestro.scenario import build_store, load_scenario_text
-from fakemaestro.scenario.defaults import default_scenario
 from fakemaestro.scenario.marked import plain
 from fakemaestro.testing import serve_in_thread
 

@@ -13,7 +13,8 @@ import yaml
 
 from ..clock import parse_instant
 from ..http.scopes import ALL_SCOPES, BUNDLES
-from .marked import Document, MarkedDict, read_json, read_yaml
+from . import marked
+from .marked import MarkedDict, read_json, read_yaml
 from .merge import merge
 from .validate import (Problem, ScenarioError, duplicate_problems, prune, rejected_paths, schema_errors,
                        schema_problems, semantic_problems, sort_problems)
@@ -77,7 +78,7 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
     return problem
 
 
-def _read_document(text: str, source: str, syntax: str | None = None) -> Document:
+def _read_document(text: str, source: str, syntax: str | None = None) -> marked.Document:
     """The document in `text`: JSON for syntax="json" or a `.json` source, and for text that
     is JSON (a `{`/`[` document the JSON reader accepts: read with JSON's rules, not
     YAML 1.1's); YAML otherwise. Syntax errors become ScenarioErrors."""
