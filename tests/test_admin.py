@@ -498,6 +498,15 @@ def test_journal_keeps_the_newest_entries_up_to_its_cap():
     assert Journal().entries.maxlen == MAX_ENTRIES
 
 
+def test_journal_entries_share_one_copy_of_a_repeated_path():
+    journal = Journal()
+    for _ in range(2):  # each request's path arrives as a string of its own
+        journal.record(**{**journal_fields(), "path": b"/api/v1/workflows".decode(), "method": "".join(["G", "ET"])})
+    first, second = journal.entries
+    assert first.path == second.path == "/api/v1/workflows" and first.path is second.path
+    assert first.method is second.method
+
+
 def journal_fields() -> dict:
     return dict(time_ms=parse_instant("2026-03-02T10:00:00.000Z"), method="GET", path="/p", query="",
                 operation=None, key=None, tenant=None, status=200, fault=None, latency_ms=0.0, elapsed_ms=0.0)
