@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import h11
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fakemaestro import serving
@@ -32,6 +32,7 @@ def shim_response():
 
 
 @given(headers_lists)
+@example([(b"x-a", b"b c"), (b"x-empty", b""), (b"x-tab", b"a\tb")])
 def test_what_the_quick_check_passes_h11_accepts_unchanged(headers):
     if serving._plainly_valid(headers):
         checked = h11.Response(status_code=200, headers=headers)
