@@ -20,6 +20,7 @@ runs about 50 times slower, so a run takes a few minutes.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -147,9 +148,7 @@ def main() -> int:
                 fake.stop()
             apps = {"fakemaestro": lambda port: run.fake_argv(port, server)}
             for name, flags in run.BARE_APPS.items():
-                apps[name] = (lambda flags: lambda port: [
-                    sys.executable, str(run.ROOT / "bench" / "bare.py"), "--routes", str(routes),
-                    "--port", str(port), "--server", server, *flags])(flags)
+                apps[name] = functools.partial(run.bare_argv, server=server, routes_file=routes, flags=flags)
             counts = {}
             for name, argv in apps.items():
                 counts[name] = per_request(argv, targets, args.requests, out_dir)

@@ -141,6 +141,12 @@ def fake_argv(port: int, server: str, scenario: Path | None = None) -> list[str]
     return argv + (["--scenario", str(scenario)] if scenario else [])
 
 
+def bare_argv(port: int, server: str, routes_file: Path, flags: list[str]) -> list[str]:
+    """bench/bare.py serving `routes_file`; `flags` from BARE_APPS."""
+    return [sys.executable, str(ROOT / "bench" / "bare.py"), "--routes", str(routes_file), "--port", str(port),
+            "--server", server, *flags]
+
+
 # ------------------------------------------------------------------ requests
 
 @dataclass
@@ -364,9 +370,7 @@ def bench_server(server: str, requests: int, rounds: int, results: Results, rout
         routes_file = routes_dir / f"routes-{server}.json"
         routes_file.write_text(json.dumps(bare_routes(fake.port, targets)))
         for name, flags in BARE_APPS.items():
-            apps[name] = startup(lambda port: [sys.executable, str(ROOT / "bench" / "bare.py"), "--routes",
-                                               str(routes_file), "--port", str(port), "--server", server, *flags],
-                                 probe, rounds)
+            apps[name] = startup(lambda port: bare_argv(port, server, routes_file, flags), probe, rounds)
         started = {name: app.memory_mb()[0] for name, app in apps.items()}
         for name, app in apps.items():
             results.startup.append({"app": name, "server": server, "scenario": "default" if app is fake else "-",

@@ -16,6 +16,7 @@ import signal
 import socket
 import types
 
+from .http import fields
 from .http.reasons import phrase
 
 SERVERS = ("hypercorn", "uvicorn")
@@ -158,7 +159,7 @@ def _uvicorn_reasons() -> None:
 # regular expressions per header: names are RFC 9110 tokens (the few a fake uses are
 # remembered), values printable ASCII with spaces and tabs inside only. A header that
 # fails it is not necessarily invalid: h11 then judges it.
-_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+").fullmatch
+_TOKEN = re.compile(fields.TOKEN.encode()).fullmatch
 _VALUE_BYTES = bytes(range(0x21, 0x7F)) + b" \t\n"  # \n: the separator values are joined with
 _valid_names: set[bytes] = set()
 

@@ -174,6 +174,7 @@ class Exchange:
         operation, params = match
         self.operation = operation
         try:
+            # GET and HEAD bodies are never read (Fastify ignores them)
             raw = b"" if self.method in bodies.NO_BODY_METHODS else await self._read_body()
             body = bodies.parse_body(self.method, self.headers, raw, self.state.fidelity.on("malformed_json_500"))
         except FrameworkError as exc:
@@ -250,8 +251,6 @@ class Exchange:
         await self._json(404, route_not_found(self.method, self.raw_url), [])
 
     async def _read_body(self) -> bytes:
-        if self.method in bodies.NO_BODY_METHODS:
-            return b""
         if bodies.too_large(self.headers):
             raise FrameworkError(413, messages.BODY_TOO_LARGE, code="FST_ERR_CTP_BODY_TOO_LARGE", close=True)
         chunks, size = [], 0

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any, Iterable
 
 from ..clock import parse_instant
+from ..http import fields
 from .marked import Duplicate, MarkedDict, MarkedList, position, yaml_path
 from .schema import SCHEMA, TIME_FORMAT, TIME_FORMS
 
@@ -467,8 +468,8 @@ class _Checks:
 
 
 # What Node's setHeader accepts (a custom answer's headers would otherwise fail as it is sent)
-HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+HEADER_NAME = re.compile(fields.TOKEN)
+HEADER_VALUE = re.compile(fields.NODE_VALUE)
 
 
 def _named(match: dict, field: str, base: list) -> list[tuple[list, str]]:
